@@ -1,0 +1,227 @@
+// The catalog on DynamoDB (dynalite locally): one table, string keys pk/sk.
+//   pk BUCKET           sk <bucket>   a vector bucket
+//   pk INDEX#<bucket>   sk <index>    an index
+//   pk CURSOR#<token>   sk -          a pagination cursor, with `ttl` for DynamoDB's expiry
+// Records are stored whole as JSON in `doc`; `rev` guards read-modify-write updates.
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ResourceInUseException,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { ConflictError, NotFoundError } from '../core/errors';
+import type {
+  BucketPatch,
+  BucketRecord,
+  CatalogPort,
+  CursorRecord,
+  IndexPatch,
+  IndexRecord,
+  ListRequest,
+  ListResult,
+} from '../core/ports';
+
+type Item = Record<string, AttributeValue>;
+
+const BUCKETS = 'BUCKET';
+const indexPartition = (bucket: string) => `INDEX#${bucket}`;
+const cursorPartition = (token: string) => `CURSOR#${token}`;
+const MAX_UPDATE_ATTEMPTS = 10;
+
+export class DynamoCatalog implements CatalogPort {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  /** Creates the table when missing (local mode; in AWS the stack owns it). */
+  async ensureTable(): Promise<void> {
+    try {
+      await this.client.send(
+        new CreateTableCommand({
+          TableName: this.table,
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+
+  private async getDoc<T>(pk: string, sk: string): Promise<{ doc: T; rev: number } | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    return { doc: JSON.parse(Item.doc.S!) as T, rev: Number(Item.rev?.N ?? 0) };
+  }
+
+  private async putNew(pk: string, sk: string, doc: unknown, conflict: string): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: { pk: { S: pk }, sk: { S: sk }, doc: { S: JSON.stringify(doc) }, rev: { N: '0' } },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(conflict);
+      throw error;
+    }
+  }
+
+  /** Read, change, write back only if nobody wrote in between; retried on a race. */
+  private async update<T>(pk: string, sk: string, change: (doc: T) => T, missing: string): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.getDoc<T>(pk, sk);
+      if (!current) throw new NotFoundError(missing);
+      const next = change(current.doc);
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: { pk: { S: pk }, sk: { S: sk }, doc: { S: JSON.stringify(next) }, rev: { N: String(current.rev + 1) } },
+            ConditionExpression: 'rev = :rev',
+            ExpressionAttributeValues: { ':rev': { N: String(current.rev) } },
+          }),
+        );
+        return next;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException) || attempt >= MAX_UPDATE_ATTEMPTS) {
+          if (error instanceof ConditionalCheckFailedException) {
+            throw new ConflictError('The resource was modified concurrently; retry the request');
+          }
+          throw error;
+        }
+      }
+    }
+  }
+
+  private async list<T>(pk: string, request: ListRequest): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let startKey: Item | undefined = request.after === undefined ? undefined : { pk: { S: pk }, sk: { S: request.after } };
+    const prefix = request.prefix;
+    do {
+      const { Items = [], LastEvaluatedKey } = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk }, ...(prefix ? { ':prefix': { S: prefix } } : {}) },
+          ExclusiveStartKey: startKey,
+          Limit: request.limit - items.length,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of Items) items.push(JSON.parse(item.doc.S!) as T);
+      startKey = LastEvaluatedKey;
+    } while (startKey && items.length < request.limit);
+    if (!startKey || items.length === 0) return { items };
+    // DynamoDB may report a last key even when nothing follows; look once so nextToken means "more".
+    const more = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: pk }, ...(prefix ? { ':prefix': { S: prefix } } : {}) },
+        ExclusiveStartKey: startKey,
+        Limit: 1,
+        Select: 'COUNT',
+      }),
+    );
+    return more.Count ? { items, last: startKey.sk.S } : { items };
+  }
+
+  createBucket(bucket: BucketRecord): Promise<void> {
+    return this.putNew(BUCKETS, bucket.name, bucket, `A vector bucket named ${bucket.name} already exists`);
+  }
+
+  async getBucket(name: string): Promise<BucketRecord | undefined> {
+    return (await this.getDoc<BucketRecord>(BUCKETS, name))?.doc;
+  }
+
+  listBuckets(request: ListRequest): Promise<ListResult<BucketRecord>> {
+    return this.list(BUCKETS, request);
+  }
+
+  async deleteBucket(name: string): Promise<void> {
+    const indexes = await this.listIndexes(name, { limit: 1 });
+    if (indexes.items.length) throw new ConflictError(`The vector bucket ${name} is not empty: delete its indexes first`);
+    await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { pk: { S: BUCKETS }, sk: { S: name } } }));
+  }
+
+  updateBucket(name: string, patch: BucketPatch): Promise<BucketRecord> {
+    return this.update<BucketRecord>(
+      BUCKETS,
+      name,
+      (bucket) => {
+        const next: BucketRecord = { ...bucket, ...patch, policy: patch.policy === null ? undefined : (patch.policy ?? bucket.policy) };
+        if (next.policy === undefined) delete next.policy;
+        return next;
+      },
+      `The specified vector bucket could not be found: ${name}`,
+    );
+  }
+
+  async createIndex(index: IndexRecord): Promise<void> {
+    await this.putNew(
+      indexPartition(index.bucketName),
+      index.name,
+      index,
+      `An index named ${index.name} already exists in vector bucket ${index.bucketName}`,
+    );
+  }
+
+  async getIndex(bucketName: string, indexName: string): Promise<IndexRecord | undefined> {
+    return (await this.getDoc<IndexRecord>(indexPartition(bucketName), indexName))?.doc;
+  }
+
+  listIndexes(bucketName: string, request: ListRequest): Promise<ListResult<IndexRecord>> {
+    return this.list(indexPartition(bucketName), request);
+  }
+
+  async deleteIndex(bucketName: string, indexName: string): Promise<void> {
+    await this.client.send(
+      new DeleteItemCommand({ TableName: this.table, Key: { pk: { S: indexPartition(bucketName) }, sk: { S: indexName } } }),
+    );
+  }
+
+  updateIndex(bucketName: string, indexName: string, patch: IndexPatch): Promise<IndexRecord> {
+    return this.update<IndexRecord>(
+      indexPartition(bucketName),
+      indexName,
+      (index) => ({ ...index, ...patch }),
+      `The specified index could not be found: ${indexName}`,
+    );
+  }
+
+  async putCursor(token: string, cursor: CursorRecord): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          pk: { S: cursorPartition(token) },
+          sk: { S: '-' },
+          doc: { S: JSON.stringify(cursor) },
+          ttl: { N: String(Math.ceil(cursor.expiresAt)) },
+        },
+      }),
+    );
+  }
+
+  async getCursor(token: string): Promise<CursorRecord | undefined> {
+    return (await this.getDoc<CursorRecord>(cursorPartition(token), '-'))?.doc;
+  }
+}

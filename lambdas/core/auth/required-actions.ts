@@ -1,0 +1,129 @@
+// Which IAM actions an operation needs on which resource, including the extra actions each
+// operation's "Permissions" paragraph in the service model demands for certain inputs.
+import { ValidationError } from '../errors';
+
+/** Every s3vectors action (AWS service authorization reference + the two index-mode operations). */
+export const S3VECTORS_ACTIONS = [
+  'CreateIndex', 'CreateVectorBucket', 'DeleteIndex', 'DeleteVectorBucket', 'DeleteVectorBucketPolicy',
+  'DeleteVectors', 'GetIndex', 'GetVectorBucket', 'GetVectorBucketPolicy', 'GetVectors', 'ListIndexes',
+  'ListTagsForResource', 'ListVectorBuckets', 'ListVectors', 'PutVectorBucketDefaultIndexMode',
+  'PutVectorBucketPolicy', 'PutVectors', 'QueryVectors', 'TagResource', 'UntagResource', 'UpdateIndexMode',
+].map((op) => `s3vectors:${op}`);
+
+export interface ActionCheck {
+  action: string;
+  /** `*` for ListVectorBuckets, which has no resource type. */
+  resourceArn: string;
+  /** The bucket whose policy and tags apply; absent for `*`. */
+  bucketName?: string;
+  /** Tags the request sets (aws:RequestTag/…, aws:TagKeys). */
+  requestTags?: Record<string, string>;
+  /** Tag keys the request removes (aws:TagKeys for UntagResource). */
+  tagKeys?: string[];
+}
+
+export interface ArnScope {
+  region: string;
+  accountId: string;
+}
+
+type Input = Record<string, unknown>;
+
+const BUCKET_ARN = /^arn:aws[-a-z0-9]*:s3vectors:[a-z0-9-]+:[0-9]{12}:bucket\/([^/]+)$/;
+const INDEX_ARN = /^arn:aws[-a-z0-9]*:s3vectors:[a-z0-9-]+:[0-9]{12}:bucket\/([^/]+)\/index\/([^/]+)$/;
+
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+const isTrue = (v: unknown) => v === true;
+
+function bucketTarget(scope: ArnScope, input: Input): { arn: string; bucketName: string } {
+  const arn = str(input.vectorBucketArn);
+  const m = arn ? BUCKET_ARN.exec(arn) : undefined;
+  if (arn && m) return { arn, bucketName: m[1] };
+  const name = str(input.vectorBucketName);
+  if (!name) throw ValidationError.field('vectorBucketName', 'Either vectorBucketName or vectorBucketArn must be specified.');
+  return { arn: `arn:aws:s3vectors:${scope.region}:${scope.accountId}:bucket/${name}`, bucketName: name };
+}
+
+function indexTarget(scope: ArnScope, input: Input): { arn: string; bucketName: string } {
+  const arn = str(input.indexArn);
+  const m = arn ? INDEX_ARN.exec(arn) : undefined;
+  if (arn && m) return { arn, bucketName: m[1] };
+  const index = str(input.indexName);
+  if (!index) throw ValidationError.field('indexName', 'Either indexArn or both vectorBucketName and indexName must be specified.');
+  const bucket = bucketTarget(scope, input);
+  return { arn: `${bucket.arn}/index/${index}`, bucketName: bucket.bucketName };
+}
+
+function tagTarget(input: Input): { arn: string; bucketName: string } {
+  const arn = str(input.resourceArn) ?? '';
+  const m = INDEX_ARN.exec(arn) ?? BUCKET_ARN.exec(arn);
+  if (!m) throw ValidationError.field('resourceArn', 'Invalid resource ARN.');
+  return { arn, bucketName: m[1] };
+}
+
+function tagsOf(input: Input): Record<string, string> | undefined {
+  const tags = input.tags;
+  return tags && typeof tags === 'object' && Object.keys(tags).length > 0 ? (tags as Record<string, string>) : undefined;
+}
+
+const BUCKET_OPS = new Set([
+  'GetVectorBucket', 'DeleteVectorBucket', 'PutVectorBucketPolicy', 'GetVectorBucketPolicy',
+  'DeleteVectorBucketPolicy', 'ListIndexes', 'PutVectorBucketDefaultIndexMode',
+]);
+const INDEX_OPS = new Set(['GetIndex', 'DeleteIndex', 'PutVectors', 'GetVectors', 'DeleteVectors', 'UpdateIndexMode']);
+
+/**
+ * The checks for one request, in order. `input` is the validated operation input; for the tag
+ * operations it carries `resourceArn` (decoded from the path) and, for UntagResource, `tagKeys`.
+ */
+export function requiredActions(operation: string, input: Input, scope: ArnScope): ActionCheck[] {
+  const act = (op: string) => `s3vectors:${op}`;
+  if (operation === 'ListVectorBuckets') return [{ action: act(operation), resourceArn: '*' }];
+  if (BUCKET_OPS.has(operation)) {
+    const t = bucketTarget(scope, input);
+    return [{ action: act(operation), resourceArn: t.arn, bucketName: t.bucketName }];
+  }
+  if (INDEX_OPS.has(operation)) {
+    const t = indexTarget(scope, input);
+    return [{ action: act(operation), resourceArn: t.arn, bucketName: t.bucketName }];
+  }
+  switch (operation) {
+    case 'CreateVectorBucket':
+    case 'CreateIndex': {
+      const t = operation === 'CreateIndex' ? indexTarget(scope, input) : bucketTarget(scope, input);
+      const requestTags = tagsOf(input);
+      const base = { resourceArn: t.arn, bucketName: t.bucketName, ...(requestTags && { requestTags }) };
+      // "You must have the s3vectors:TagResource permission in addition ... to create ... with tags."
+      return requestTags ? [{ action: act(operation), ...base }, { action: act('TagResource'), ...base }] : [{ action: act(operation), ...base }];
+    }
+    case 'QueryVectors': {
+      const t = indexTarget(scope, input);
+      const check = { resourceArn: t.arn, bucketName: t.bucketName };
+      // "If you specify a metadata filter or set returnMetadata to true, you must have both ... permissions."
+      const needsGet = input.filter !== undefined || isTrue(input.returnMetadata);
+      return needsGet ? [{ action: act(operation), ...check }, { action: act('GetVectors'), ...check }] : [{ action: act(operation), ...check }];
+    }
+    case 'ListVectors': {
+      const t = indexTarget(scope, input);
+      const check = { resourceArn: t.arn, bucketName: t.bucketName };
+      // "If you set returnData or returnMetadata to true, you must have both ... permissions."
+      const needsGet = isTrue(input.returnData) || isTrue(input.returnMetadata);
+      return needsGet ? [{ action: act(operation), ...check }, { action: act('GetVectors'), ...check }] : [{ action: act(operation), ...check }];
+    }
+    case 'TagResource': {
+      const t = tagTarget(input);
+      const requestTags = tagsOf(input) ?? {};
+      return [{ action: act(operation), resourceArn: t.arn, bucketName: t.bucketName, requestTags }];
+    }
+    case 'UntagResource': {
+      const t = tagTarget(input);
+      const tagKeys = ([] as unknown[]).concat(input.tagKeys ?? []).filter((k): k is string => typeof k === 'string');
+      return [{ action: act(operation), resourceArn: t.arn, bucketName: t.bucketName, tagKeys }];
+    }
+    case 'ListTagsForResource': {
+      const t = tagTarget(input);
+      return [{ action: act(operation), resourceArn: t.arn, bucketName: t.bucketName }];
+    }
+  }
+  throw new Error(`requiredActions: unknown operation ${operation}`);
+}

@@ -1,0 +1,108 @@
+// Buckets and indexes are addressed by name or by ARN (exactly one of the two), and ARNs are built
+// from the configured region and account, as arn:aws:s3vectors:{region}:{account}:bucket/{name}[/index/{index}].
+import { ValidationError } from './errors';
+
+export interface ArnScope {
+  region: string;
+  accountId: string;
+}
+
+const BUCKET_ARN = /^arn:(aws[-a-z0-9]*):s3vectors:([a-z0-9-]+):([0-9]{12}):bucket\/([^/]+)$/;
+const INDEX_ARN = /^arn:(aws[-a-z0-9]*):s3vectors:([a-z0-9-]+):([0-9]{12}):bucket\/([^/]+)\/index\/([^/]+)$/;
+
+export function bucketArn(scope: ArnScope, bucket: string): string {
+  return `arn:aws:s3vectors:${scope.region}:${scope.accountId}:bucket/${bucket}`;
+}
+
+export function indexArn(scope: ArnScope, bucket: string, index: string): string {
+  return `${bucketArn(scope, bucket)}/index/${index}`;
+}
+
+export type ParsedArn = { bucket: string; index?: string };
+
+/** Parses an S3 Vectors bucket or index ARN; undefined when it is neither. */
+export function parseArn(arn: string): (ParsedArn & { region: string; accountId: string }) | undefined {
+  const index = INDEX_ARN.exec(arn);
+  if (index) return { region: index[2], accountId: index[3], bucket: index[4], index: index[5] };
+  const bucket = BUCKET_ARN.exec(arn);
+  if (bucket) return { region: bucket[2], accountId: bucket[3], bucket: bucket[4] };
+  return undefined;
+}
+
+function ownArn(scope: ArnScope, arn: string, field: string): ParsedArn {
+  const parsed = parseArn(arn);
+  if (!parsed) throw ValidationError.field(field, `Invalid ARN '${arn}'`);
+  // An ARN of another region or account names a resource this endpoint does not hold.
+  if (parsed.region !== scope.region || parsed.accountId !== scope.accountId) {
+    throw ValidationError.field(field, `ARN '${arn}' is not in region ${scope.region} of account ${scope.accountId}`);
+  }
+  return parsed;
+}
+
+export interface BucketRef {
+  vectorBucketName?: string;
+  vectorBucketArn?: string;
+}
+
+export interface IndexRef {
+  vectorBucketName?: string;
+  indexName?: string;
+  indexArn?: string;
+}
+
+export function resolveBucket(scope: ArnScope, ref: BucketRef): string {
+  const { vectorBucketName: name, vectorBucketArn: arn } = ref;
+  if ((name === undefined) === (arn === undefined)) {
+    throw ValidationError.field('/vectorBucketName', 'Exactly one of vectorBucketName or vectorBucketArn must be provided');
+  }
+  if (name !== undefined) return name;
+  const parsed = ownArn(scope, arn!, '/vectorBucketArn');
+  if (parsed.index !== undefined) throw ValidationError.field('/vectorBucketArn', `'${arn}' is an index ARN, not a vector bucket ARN`);
+  return parsed.bucket;
+}
+
+export function resolveIndex(scope: ArnScope, ref: IndexRef): { bucket: string; index: string } {
+  const { vectorBucketName: bucket, indexName: index, indexArn: arn } = ref;
+  if (arn !== undefined) {
+    if (bucket !== undefined || index !== undefined) {
+      throw ValidationError.field('/indexArn', 'Provide either indexArn or vectorBucketName and indexName, not both');
+    }
+    const parsed = ownArn(scope, arn, '/indexArn');
+    if (parsed.index === undefined) throw ValidationError.field('/indexArn', `'${arn}' is not an index ARN`);
+    return { bucket: parsed.bucket, index: parsed.index };
+  }
+  if (bucket === undefined || index === undefined) {
+    throw ValidationError.field(
+      bucket === undefined ? '/vectorBucketName' : '/indexName',
+      'Either indexArn or both vectorBucketName and indexName must be provided',
+    );
+  }
+  return { bucket, index };
+}
+
+/** Resolves the resourceArn of the tag operations to a bucket, or an index inside a bucket. */
+export function resolveResourceArn(scope: ArnScope, arn: string): ParsedArn {
+  return ownArn(scope, arn, '/resourceArn');
+}
+
+// Naming rules from the user guide; the model gives only lengths for names.
+const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const INDEX_NAME = /^[a-z0-9][a-z0-9-.]{1,61}[a-z0-9]$/;
+
+export function checkBucketName(name: string, field = '/vectorBucketName'): void {
+  if (!BUCKET_NAME.test(name)) {
+    throw ValidationError.field(
+      field,
+      'Vector bucket names must be 3 to 63 characters long, use only lowercase letters, numbers and hyphens, and begin and end with a letter or number',
+    );
+  }
+}
+
+export function checkIndexName(name: string, field = '/indexName'): void {
+  if (!INDEX_NAME.test(name)) {
+    throw ValidationError.field(
+      field,
+      'Index names must be 3 to 63 characters long, use only lowercase letters, numbers, hyphens and dots, and begin and end with a letter or number',
+    );
+  }
+}

@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import type { Deps } from '../deps';
+import { ValidationError } from '../errors';
+import { parseFilter } from '../filter/parse';
+import { findIndex } from '../lookup';
+import { checkMetadata } from '../metadata';
+import type { IndexMode, IndexRecord, Metadata, StoredVector } from '../ports';
+import type {
+  DeleteVectorsInput,
+  Empty,
+  GetVectorsInput,
+  GetVectorsOutput,
+  ListVectorsInput,
+  ListVectorsOutput,
+  PutVectorsInput,
+  QueryVectorsInput,
+  QueryVectorsOutput,
+  WireDocument,
+} from '../wire';
+import { toWire, writeFloat32 } from './vector-data';
+
+const DEFAULT_LIST_MAX_RESULTS = 500;
+
+function nonFilterable(index: IndexRecord): ReadonlySet<string> {
+  return new Set(index.nonFilterableMetadataKeys);
+}
+
+export async function putVectors(deps: Deps, input: PutVectorsInput): Promise<Empty> {
+  const index = await findIndex(deps, input);
+  const vectors = input.vectors!;
+  // The last occurrence of a key in one request wins, as a sequence of upserts would.
+  const lastPosition = new Map<string, number>();
+  vectors.forEach((v, i) => lastPosition.set(v.key!, i));
+  const keys: string[] = [];
+  const metadata: (Metadata | undefined)[] = [];
+  const data = new Float32Array(lastPosition.size * index.dimension);
+  const context = { nonFilterableKeys: nonFilterable(index), limits: deps.config.limits };
+  vectors.forEach((vector, i) => {
+    if (lastPosition.get(vector.key!) !== i) return;
+    writeFloat32(index, vector.data!.float32!, data, keys.length * index.dimension, `/vectors/${i}/data/float32`);
+    metadata.push(vector.metadata === undefined ? undefined : checkMetadata(vector.metadata, `/vectors/${i}/metadata`, context));
+    keys.push(vector.key!);
+  });
+  await deps.store.put(index, { keys, data, metadata });
+  return {};
+}
+
+function outputVector(vector: StoredVector): { key: string; data?: { float32: number[] }; metadata?: WireDocument } {
+  return {
+    key: vector.key,
+    ...(vector.data ? { data: toWire(vector.data) } : {}),
+    ...(vector.metadata ? { metadata: vector.metadata as WireDocument } : {}),
+  };
+}
+
+export async function getVectors(deps: Deps, input: GetVectorsInput): Promise<GetVectorsOutput> {
+  const index = await findIndex(deps, input);
+  const keys = [...new Set(input.keys!)];
+  const found = await deps.store.get(index, keys, { data: !!input.returnData, metadata: !!input.returnMetadata });
+  const byKey = new Map(found.map((v) => [v.key, v]));
+  // Request order; keys that do not exist are left out.
+  const vectors = keys.flatMap((key) => (byKey.has(key) ? [outputVector(byKey.get(key)!)] : []));
+  return { vectors };
+}
+
+export async function deleteVectors(deps: Deps, input: DeleteVectorsInput): Promise<Empty> {
+  const index = await findIndex(deps, input);
+  await deps.store.delete(index, [...new Set(input.keys!)]);
+  return {};
+}
+
+export async function listVectors(deps: Deps, input: ListVectorsInput): Promise<ListVectorsOutput> {
+  const index = await findIndex(deps, input);
+  const { segmentCount, segmentIndex } = input;
+  if ((segmentCount === undefined) !== (segmentIndex === undefined)) {
+    throw ValidationError.field(
+      segmentCount === undefined ? '/segmentCount' : '/segmentIndex',
+      'segmentCount and segmentIndex must be provided together',
+    );
+  }
+  if (segmentCount !== undefined && segmentIndex! >= segmentCount) {
+    throw ValidationError.field('/segmentIndex', `segmentIndex must be less than segmentCount (${segmentCount})`);
+  }
+  const segment = { segmentCount: segmentCount ?? 1, segmentIndex: segmentIndex ?? 0 };
+  const scope = `ListVectors\n${index.arn}\n${index.storageId}\n${segment.segmentCount}/${segment.segmentIndex}`;
+  const after = input.nextToken ? (await deps.cursors.resume<{ after: string }>(input.nextToken, scope)).after : undefined;
+  const page = await deps.store.list(index, {
+    ...segment,
+    limit: input.maxResults ?? DEFAULT_LIST_MAX_RESULTS,
+    after,
+    data: !!input.returnData,
+    metadata: !!input.returnMetadata,
+  });
+  // A page also ends once its vectors reach the response size cap (1 MB at AWS).
+  const vectors: ReturnType<typeof outputVector>[] = [];
+  let bytes = 0;
+  let last = page.last;
+  for (const stored of page.items) {
+    const vector = outputVector(stored);
+    const size = Buffer.byteLength(JSON.stringify(vector));
+    if (vectors.length > 0 && bytes + size > deps.config.limits.maxListVectorsPageBytes) {
+      last = vectors[vectors.length - 1].key;
+      break;
+    }
+    bytes += size;
+    vectors.push(vector);
+  }
+  const nextToken = last === undefined ? undefined : await deps.cursors.issue(scope, { after: last });
+  return { vectors, ...(nextToken ? { nextToken } : {}) };
+}
+
+function effectiveMode(index: IndexRecord, queryMode: IndexMode | undefined): IndexMode {
+  if (queryMode === 'CLASSIC' && index.indexMode === 'ENHANCED') {
+    throw ValidationError.field('/queryMode', 'queryMode CLASSIC cannot be used with an ENHANCED index');
+  }
+  return queryMode ?? index.indexMode;
+}
+
+/** What a QueryVectors nextToken continues: the same query on the same index. */
+function queryScope(index: IndexRecord, input: QueryVectorsInput): string {
+  const hash = createHash('sha256')
+    .update(JSON.stringify([input.queryVector, input.topK, input.filter ?? null, input.queryMode ?? null]))
+    .digest('base64url');
+  return `QueryVectors\n${index.arn}\n${index.storageId}\n${hash}`;
+}
+
+export async function queryVectors(deps: Deps, input: QueryVectorsInput): Promise<QueryVectorsOutput> {
+  const index = await findIndex(deps, input);
+  const topK = input.topK!;
+  if (topK > deps.config.limits.maxTopK) {
+    throw ValidationError.field('/topK', `topK must be less than or equal to ${deps.config.limits.maxTopK}`);
+  }
+  const vector = new Float32Array(index.dimension);
+  writeFloat32(index, input.queryVector!.float32!, vector, 0, '/queryVector/float32');
+  const mode = effectiveMode(index, input.queryMode);
+  const filter =
+    input.filter === undefined
+      ? undefined
+      : parseFilter(input.filter, { nonFilterableKeys: nonFilterable(index), indexMode: mode, limits: deps.config.limits });
+  const scope = queryScope(index, input);
+  const offset = input.nextToken ? (await deps.cursors.resume<{ offset: number }>(input.nextToken, scope)).offset : 0;
+  const pageEnd = Math.min(topK, offset + deps.config.limits.queryPageSize);
+  const hits = await deps.store.query(index, { vector, topK: pageEnd, filter, metadata: !!input.returnMetadata });
+  const page = hits.slice(offset, pageEnd);
+  const more = pageEnd < topK && hits.length === pageEnd;
+  const nextToken = more ? await deps.cursors.issue(scope, { offset: pageEnd }) : undefined;
+  return {
+    vectors: page.map((hit) => ({
+      key: hit.key,
+      ...(input.returnDistance ? { distance: hit.distance } : {}),
+      ...(input.returnMetadata && hit.metadata ? { metadata: hit.metadata as WireDocument } : {}),
+    })),
+    distanceMetric: index.distanceMetric,
+    ...(nextToken ? { nextToken } : {}),
+  };
+}

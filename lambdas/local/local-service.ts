@@ -1,0 +1,60 @@
+// Local mode in one call: embedded DynamoDB (dynalite) and LanceDB under one data directory, and the
+// HTTP server in front of the same handlers the Lambdas run.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ServiceConfig } from '../core/config';
+import type { Deps } from '../core/deps';
+import { createDeps } from '../runtime/deps';
+import type { PipelineSteps } from '../runtime/pipeline';
+import { startDynalite } from './dynalite';
+import { startLocalServer } from './server';
+
+export interface LocalServiceOptions {
+  dataDir: string;
+  config: ServiceConfig;
+  host?: string;
+  port?: number;
+  /** Keep the catalog in memory (tests); by default it persists under dataDir/catalog. */
+  inMemoryCatalog?: boolean;
+  steps?: (deps: Deps) => PipelineSteps;
+}
+
+export interface LocalService {
+  url: string;
+  deps: Deps;
+  close(): Promise<void>;
+}
+
+export const CATALOG_TABLE = 's3vectors-catalog';
+
+export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(join(dataDir, 'vectors'), { recursive: true });
+  if (!options.inMemoryCatalog) mkdirSync(join(dataDir, 'catalog'), { recursive: true });
+  const dynamo = await startDynalite(options.inMemoryCatalog ? undefined : join(dataDir, 'catalog'));
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: options.config.region,
+    // dynalite checks no signatures; the client still wants something to sign with.
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const deps = createDeps({
+    config: options.config,
+    table: CATALOG_TABLE,
+    dynamo: client,
+    storage: { uri: join(dataDir, 'vectors') },
+  });
+  await deps.catalog.ensureTable();
+  const server = await startLocalServer({ deps, host: options.host, port: options.port, steps: options.steps?.(deps) });
+  return {
+    url: server.url,
+    deps,
+    close: async () => {
+      await server.close();
+      await deps.store.close();
+      client.destroy();
+      await dynamo.close();
+    },
+  };
+}

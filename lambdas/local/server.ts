@@ -1,0 +1,140 @@
+// The local server: HTTP request → API Gateway proxy event → the same handler a Lambda runs.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Deps } from '../core/deps';
+import { operationNames } from '../core/model';
+import { makeHandler, type PipelineSteps } from '../runtime/pipeline';
+import { errorResult } from '../runtime/event-codec';
+import { ProtocolError } from '../core/errors';
+import { route } from './router';
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export interface LocalServerOptions {
+  deps: Deps;
+  host?: string;
+  port?: number;
+  steps?: PipelineSteps;
+  /** Largest request body accepted, in bytes (AWS: 20 MiB). */
+  maxBodyBytes?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new ProtocolError('RequestEntityTooLargeException', 413, `The request body exceeds ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function toEvent(req: IncomingMessage, rawPath: string, query: URLSearchParams, body: Buffer, match: NonNullable<ReturnType<typeof route>>): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i];
+    headers[name] = req.rawHeaders[i + 1];
+    (multiValueHeaders[name] ??= []).push(req.rawHeaders[i + 1]);
+  }
+  const multiValueQueryStringParameters: Record<string, string[]> = {};
+  for (const [name, value] of query) (multiValueQueryStringParameters[name] ??= []).push(value);
+  const queryStringParameters = Object.fromEntries(Object.entries(multiValueQueryStringParameters).map(([k, v]) => [k, v[v.length - 1]]));
+  const requestId = randomUUID();
+  const hasQuery = Object.keys(queryStringParameters).length > 0;
+  return {
+    resource: match.resource,
+    path: rawPath,
+    httpMethod: req.method!,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? queryStringParameters : null,
+    multiValueQueryStringParameters: hasQuery ? multiValueQueryStringParameters : null,
+    pathParameters: Object.keys(match.pathParameters).length ? match.pathParameters : null,
+    stageVariables: null,
+    body: body.length ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      requestId,
+      httpMethod: req.method!,
+      path: rawPath,
+      resourcePath: match.resource,
+      protocol: `HTTP/${req.httpVersion}`,
+      stage: 'local',
+      requestTimeEpoch: Date.now(),
+      identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1' },
+    } as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+function localContext(operation: string): Context {
+  return {
+    functionName: `local-${operation}`,
+    awsRequestId: randomUUID(),
+    callbackWaitsForEmptyEventLoop: false,
+  } as Context;
+}
+
+function send(res: ServerResponse, result: APIGatewayProxyResult): void {
+  const body = result.body ?? '';
+  res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export async function startLocalServer(options: LocalServerOptions): Promise<RunningServer> {
+  const handlers = new Map<string, Handler>(
+    operationNames.map((name) => [name, makeHandler(name, async () => options.deps, options.steps) as unknown as Handler]),
+  );
+  const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024;
+  const server = createServer(async (req, res) => {
+    try {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const rawPath = q === -1 ? url : url.slice(0, q);
+      const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+      const match = route(req.method ?? 'GET', rawPath);
+      if (!match) {
+        send(res, errorResult(new ProtocolError('UnknownOperationException', 404, `No operation at ${req.method} ${rawPath}`), randomUUID()));
+        req.resume();
+        return;
+      }
+      const body = await readBody(req, maxBodyBytes);
+      const event = toEvent(req, rawPath, query, body, match);
+      send(res, await handlers.get(match.operation.name)!(event, localContext(match.operation.name)));
+    } catch (error) {
+      const failure = error instanceof ProtocolError ? error : new ProtocolError('InternalServerException', 500, 'Internal error');
+      if (!res.headersSent) send(res, errorResult(failure, randomUUID()));
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  return {
+    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,58 @@
+// Wiring the ports to their adapters. In Lambda everything comes from environment variables set by
+// the stack; the local server passes its own settings.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoCatalog } from '../adapters/dynamo-catalog';
+import { LanceVectorStore, type LanceStoreOptions } from '../adapters/lance/lance-store';
+import { serviceConfigFromEnv, type ServiceConfig } from '../core/config';
+import type { Deps } from '../core/deps';
+import { Cursors } from '../core/pagination/cursors';
+
+export interface RuntimeSettings {
+  config: ServiceConfig;
+  table: string;
+  /** A DynamoDB client for the catalog (pointing at dynalite locally). */
+  dynamo: DynamoDBClient;
+  storage: LanceStoreOptions;
+}
+
+export function createDeps(settings: RuntimeSettings): Deps & { catalog: DynamoCatalog } {
+  const catalog = new DynamoCatalog(settings.dynamo, settings.table);
+  const now = () => Date.now() / 1000;
+  return {
+    config: settings.config,
+    catalog,
+    store: new LanceVectorStore(settings.storage),
+    cursors: new Cursors(catalog, settings.config.cursorTtlSeconds, now),
+    now,
+  };
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is required`);
+  return value;
+}
+
+/** Settings for a Lambda function, from the environment the stack sets. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
+  const config = serviceConfigFromEnv(env);
+  return {
+    config,
+    table: required(env, 'S3V_TABLE'),
+    dynamo: new DynamoDBClient({ region: config.region, ...(env.S3V_DYNAMODB_ENDPOINT ? { endpoint: env.S3V_DYNAMODB_ENDPOINT } : {}) }),
+    storage: {
+      uri: required(env, 'S3V_STORAGE_URI'),
+      storageOptions: env.S3V_STORAGE_OPTIONS ? (JSON.parse(env.S3V_STORAGE_OPTIONS) as Record<string, string>) : undefined,
+      // Several Lambda processes write one table: always look for their commits before reading.
+      readConsistencySeconds: 0,
+    },
+  };
+}
+
+let envDeps: Promise<Deps> | undefined;
+
+/** One set of deps per Lambda process, built on the first request. */
+export function depsFromEnv(): Promise<Deps> {
+  envDeps ??= Promise.resolve().then(() => createDeps(settingsFromEnv()));
+  return envDeps;
+}

@@ -1,0 +1,75 @@
+// The handler pipeline every operation runs, in AWS and locally:
+//   decode (event → input) → authenticate → validate (model + limits) → authorize → use case.
+// Errors from any step leave through one place that writes the modeled error.
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import type { Deps } from '../core/deps';
+import { InternalServerError, ServiceError } from '../core/errors';
+import { operations, type Operation } from '../core/model';
+import { useCases } from '../core/usecases';
+import { validateInput } from '../core/validate/shape-validator';
+import { limitOverrides } from '../core/validate/limit-overrides';
+import { decodeInput, errorResult, successResult } from './event-codec';
+import { logger } from './logger';
+
+export interface OperationContext extends Context {
+  operation: Operation;
+  deps: Deps;
+  requestId: string;
+  input: Record<string, unknown>;
+}
+
+export type Step = middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, OperationContext>;
+
+/** Extra pipeline steps (authentication, authorization) that run between decode and the use case. */
+export interface PipelineSteps {
+  authenticate?: Step;
+  authorize?: Step;
+}
+
+const decode = (operation: Operation, loadDeps: () => Promise<Deps>): Step => ({
+  before: async (request) => {
+    const context = request.context;
+    context.operation = operation;
+    context.requestId = request.event.requestContext?.requestId ?? randomUUID();
+    context.deps = await loadDeps();
+    context.input = decodeInput(operation, request.event);
+  },
+});
+
+const validate = (operation: Operation): Step => ({
+  before: (request) => {
+    const { deps, input } = request.context;
+    if (operation.input) validateInput(operation.input.shape, input, limitOverrides(deps.config.limits));
+  },
+});
+
+const awsErrors = (): Step => ({
+  onError: (request) => {
+    const error = request.error;
+    const requestId = request.context.requestId ?? randomUUID();
+    if (error instanceof ServiceError) {
+      if (error.status >= 500) logger.error({ err: error, operation: request.context.operation?.name }, 'operation failed');
+      request.response = errorResult(error, requestId);
+      return;
+    }
+    logger.error({ err: error, operation: request.context.operation?.name, requestId }, 'unexpected error');
+    request.response = errorResult(new InternalServerError(), requestId);
+  },
+});
+
+export function makeHandler(operationName: string, loadDeps: () => Promise<Deps>, steps: PipelineSteps = {}) {
+  const operation = operations[operationName];
+  const useCase = useCases[operationName];
+  if (!operation || !useCase) throw new Error(`unknown operation ${operationName}`);
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, OperationContext>()
+    .use(awsErrors())
+    .use(decode(operation, loadDeps));
+  if (steps.authenticate) handler.use(steps.authenticate);
+  handler.use(validate(operation));
+  if (steps.authorize) handler.use(steps.authorize);
+  return handler.handler(async (_event, context) =>
+    successResult(operation, await useCase(context.deps, context.input), context.requestId),
+  );
+}
