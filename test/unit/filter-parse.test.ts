@@ -17,7 +17,7 @@ function rejects(doc: unknown, pattern: RegExp, ctx = enhanced): ValidationError
   expect(caught).toBeInstanceOf(ValidationError);
   const err = caught as ValidationError;
   expect(err.status).toBe(400);
-  expect(err.fieldList[0].path).toBe('filter');
+  expect(err.fieldList[0].path).toBe('/filter');
   expect(err.message).toMatch(pattern);
   return err;
 }

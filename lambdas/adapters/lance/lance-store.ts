@@ -157,7 +157,7 @@ export class LanceVectorStore implements VectorStorePort {
       .vectorSearch(request.vector)
       .distanceType(euclidean ? 'l2' : 'cosine')
       .limit(request.topK)
-      .select(request.metadata ? ['key', 'metadata'] : ['key']);
+      .select(request.metadata ? ['key', 'metadata', '_distance'] : ['key', '_distance']);
     if (request.filter) search = search.where(filterToSql(request.filter));
     const rows = (await search.toArray()) as Row[];
     return rows.map((row) => ({

@@ -1,6 +1,7 @@
 // IAM policy evaluation for one action on one resource: glue around @cloud-copilot/iam-simulate,
 // which implements IAM's logic (explicit Deny wins; same-account Allow from identity or resource
 // policy; wildcards, NotAction/NotResource/NotPrincipal, every condition operator).
+import { createValidatedPolicy, validateResourcePolicy } from '@cloud-copilot/iam-policy';
 import { runSimulation, runUnsafeSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import type { Principal } from './principal';
 
@@ -86,6 +87,16 @@ export async function authorize(input: AuthorizeInput): Promise<Decision> {
     input.onError?.('policy is not valid JSON', e);
     return 'implicit-deny';
   }
+  try {
+    return await evaluate(input, policies);
+  } catch (e) {
+    // The evaluator throws on some malformed documents (e.g. a policy that is JSON `null`).
+    input.onError?.('policy evaluation threw', e);
+    return 'implicit-deny';
+  }
+}
+
+async function evaluate(input: AuthorizeInput, policies: ReturnType<typeof parsePolicies>): Promise<Decision> {
   const simulation: Simulation = {
     request: {
       principal: input.principal.arn,
@@ -96,7 +107,10 @@ export async function authorize(input: AuthorizeInput): Promise<Decision> {
     identityPolicies: policies.identity.map((policy, i) => ({ name: `identity-${i}`, policy })),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
-    ...(policies.bucket !== undefined && { resourcePolicy: policies.bucket }),
+    // Pre-validated with a name: runUnsafeSimulation crashes on a resource policy without metadata.
+    ...(policies.bucket !== undefined && {
+      resourcePolicy: createValidatedPolicy(policies.bucket, validateResourcePolicy, { name: 'bucket-policy' }),
+    }),
   };
   const result = await runSimulation(simulation, { simulationMode: 'Strict' });
   if (result.resultType !== 'error') return decision(result.overallResult);

@@ -22,7 +22,12 @@ const LOGICAL_OPS = new Set(['$and', '$or']);
 
 export function parseFilter(doc: unknown, ctx: FilterContext): FilterNode {
   checkShapeBounds(doc);
-  const size = Buffer.byteLength(JSON.stringify(doc), 'utf8');
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(doc), 'utf8');
+  } catch {
+    fail(`Filter is nested deeper than ${MAX_FILTER_DEPTH} levels`); // stringify overflows the stack first
+  }
   if (size > ctx.limits.maxFilterBytes) {
     fail(`Filter is ${size} bytes, over the limit of ${ctx.limits.maxFilterBytes} bytes by ${size - ctx.limits.maxFilterBytes}`);
   }
@@ -38,7 +43,7 @@ export function parseFilter(doc: unknown, ctx: FilterContext): FilterNode {
 }
 
 function fail(message: string): never {
-  throw ValidationError.field('filter', message);
+  throw ValidationError.field('/filter', message);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

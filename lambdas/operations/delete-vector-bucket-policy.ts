@@ -1,0 +1,3 @@
+import { lambdaHandler } from './lambda-handler';
+
+export const handler = lambdaHandler('DeleteVectorBucketPolicy');

@@ -1,0 +1,77 @@
+// Starts the real local server (dynalite catalog, LanceDB in a temp dir) and an AWS SDK client for it.
+import { S3VectorsClient } from '@aws-sdk/client-s3vectors';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serviceConfigFromEnv } from '../../lambdas/core/config';
+import { startLocalService, type LocalService, type LocalServiceOptions } from '../../lambdas/local/local-service';
+
+export const REGION = 'us-east-1';
+export const ACCOUNT = '123456789012';
+export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTESTROOT00000000', secretAccessKey: 'test-root-secret-key-0000000000000000000' };
+
+export interface TestService {
+  url: string;
+  client: S3VectorsClient;
+  service: LocalService;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export interface TestServiceOptions {
+  env?: Record<string, string>;
+  dataDir?: string;
+  keepData?: boolean;
+  persistCatalog?: boolean;
+  steps?: LocalServiceOptions['steps'];
+}
+
+export function clientFor(url: string, credentials = TEST_CREDENTIALS, region = REGION): S3VectorsClient {
+  return new S3VectorsClient({ endpoint: url, region, credentials, maxAttempts: 1 });
+}
+
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 's3v-test-'));
+  const config = serviceConfigFromEnv({ S3V_REGION: REGION, S3V_ACCOUNT_ID: ACCOUNT, ...options.env });
+  const service = await startLocalService({
+    dataDir,
+    config,
+    inMemoryCatalog: !options.persistCatalog,
+    steps: options.steps,
+  });
+  const client = clientFor(service.url);
+  return {
+    url: service.url,
+    client,
+    service,
+    dataDir,
+    close: async () => {
+      client.destroy();
+      await service.close();
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `fn`, expecting an AWS error of `name` with `status`; returns the error for more checks. */
+export async function expectAwsError(
+  promise: Promise<unknown>,
+  name: string,
+  status: number,
+): Promise<Error & { $metadata: { httpStatusCode?: number }; fieldList?: { path: string; message: string }[] }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as Error & { $metadata: { httpStatusCode?: number } };
+    expect({ name: e.name, status: e.$metadata?.httpStatusCode, message: e.message }).toMatchObject({ name, status });
+    return e as never;
+  }
+  throw new Error(`expected ${name}, but the call succeeded`);
+}
+
+let counter = 0;
+/** A bucket or index name unique within the test run. */
+export function uniqueName(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${counter}`;
+}

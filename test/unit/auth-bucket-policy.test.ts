@@ -1,0 +1,69 @@
+import { checkBucketPolicy, checkIdentityPolicy } from '../../lambdas/core/auth/bucket-policy';
+import { ValidationError } from '../../lambdas/core/errors';
+
+const B = 'arn:aws:s3vectors:us-east-1:123456789012:bucket/media-embeddings';
+const stmt = (over: Record<string, unknown> = {}) => ({
+  Effect: 'Allow',
+  Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+  Action: 's3vectors:QueryVectors',
+  Resource: `${B}/index/*`,
+  ...over,
+});
+const policy = (...s: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: s });
+
+function problem(json: string, check = (j: string) => checkBucketPolicy(j, B)): string {
+  try {
+    check(json);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ValidationError);
+    expect((e as ValidationError).fieldList[0].path).toBe('policy');
+    return (e as ValidationError).message;
+  }
+  throw new Error('accepted');
+}
+
+describe('checkBucketPolicy', () => {
+  it.each([
+    ['the boto3-wire.md example', policy(stmt())],
+    ['the bucket itself, wildcards and arrays', policy(stmt({ Action: ['s3vectors:Get*', 's3vectors:*'], Resource: [B, `${B}/*`] }))],
+    ['Deny with NotAction and NotPrincipal', policy(stmt({ Effect: 'Deny', Principal: undefined, NotPrincipal: { AWS: 'arn:aws:iam::123456789012:user/a' }, Action: undefined, NotAction: 's3vectors:Get*' }))],
+    ['conditions', policy(stmt({ Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' }, 'ForAnyValue:StringLikeIfExists': { 'aws:TagKeys': ['a*'] }, Null: { 'aws:ResourceTag/x': 'true' } } }))],
+    ['a single Statement object and Principal *', JSON.stringify({ Version: '2012-10-17', Statement: stmt({ Principal: '*' }) })],
+  ])('accepts %s', (_, json) => {
+    expect(() => checkBucketPolicy(json, B)).not.toThrow();
+  });
+
+  it.each([
+    ['not JSON', '{', /not valid JSON/],
+    ['not an object', '[1]', /must be a JSON object/],
+    ['JSON null', 'null', /must be a JSON object/],
+    ['no Version', JSON.stringify({ Statement: [stmt()] }), /Version/],
+    ['no Statement', JSON.stringify({ Version: '2012-10-17' }), /Statement/],
+    ['empty Statement', policy(), /Statement/],
+    ['bad Effect', policy(stmt({ Effect: 'Alow' })), /Effect/],
+    ['no Principal', policy(stmt({ Principal: undefined })), /Principal is required/],
+    ['no Action', policy(stmt({ Action: undefined })), /Action/],
+    ['Action and NotAction', policy(stmt({ NotAction: 's3vectors:GetVectors' })), /NotAction/],
+    ['an S3 action', policy(stmt({ Action: 's3:GetObject' })), /invalid action 's3:GetObject'/],
+    ['an unknown s3vectors action', policy(stmt({ Action: 's3vectors:QueryVector' })), /invalid action 's3vectors:QueryVector'/],
+    ['no Resource', policy(stmt({ Resource: undefined })), /Resource/],
+    ['a resource in another bucket', policy(stmt({ Resource: 'arn:aws:s3vectors:us-east-1:123456789012:bucket/other/*' })), /invalid resource/],
+    ['a bucket-name prefix wildcard', policy(stmt({ Resource: `${B}*` })), /invalid resource/],
+    ['Resource *', policy(stmt({ Resource: '*' })), /invalid resource/],
+    ['an unknown condition operator', policy(stmt({ Condition: { StringEqualz: { 'aws:username': 'a' } } })), /Condition operator 'StringEqualz'/],
+    ['an unknown top-level key', JSON.stringify({ Version: '2012-10-17', Statement: [stmt()], Foo: 1 }), /Foo/],
+  ])('rejects %s', (_, json, message) => {
+    expect(problem(json)).toMatch(message);
+  });
+});
+
+describe('checkIdentityPolicy', () => {
+  it('accepts an administrator policy', () => {
+    expect(() => checkIdentityPolicy(policy({ Effect: 'Allow', Action: '*', Resource: '*' }))).not.toThrow();
+  });
+  it('rejects a Principal, a missing Resource and bad JSON', () => {
+    expect(problem(policy(stmt()), checkIdentityPolicy)).toMatch(/Principal/);
+    expect(problem(policy({ Effect: 'Allow', Action: '*' }), checkIdentityPolicy)).toMatch(/Resource/);
+    expect(problem('x', checkIdentityPolicy)).toMatch(/JSON/);
+  });
+});
