@@ -1,7 +1,10 @@
-// `npm start`: the S3 Vectors API on http://127.0.0.1:8000, data under ./data.
+// `npm start`: the S3 Vectors API on http://127.0.0.1:8000, data under ./data, SigV4 required.
+import { mkdirSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { serviceConfigFromEnv } from '../lambdas/core/config';
 import { startLocalService } from '../lambdas/local/local-service';
+import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/local/root-credentials';
 import { logger } from '../lambdas/runtime/logger';
 
 const { values } = parseArgs({
@@ -9,25 +12,68 @@ const { values } = parseArgs({
     host: { type: 'string', default: process.env.S3V_HOST ?? '127.0.0.1' },
     port: { type: 'string', default: process.env.S3V_PORT ?? '8000' },
     'data-dir': { type: 'string', default: process.env.S3V_DATA_DIR ?? './data' },
+    'no-auth': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
-  console.log('Usage: npm start -- [--host 127.0.0.1] [--port 8000] [--data-dir ./data]');
+  console.log(`Usage: npm start -- [--host 127.0.0.1] [--port 8000] [--data-dir ./data] [--no-auth]
+Environment: S3V_ROOT_ACCESS_KEY_ID, S3V_ROOT_SECRET_ACCESS_KEY, S3V_AUTH=off, S3V_REGION, S3V_ACCOUNT_ID, S3V_MAX_* limits (see README).`);
   process.exit(0);
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+function printCredentials(url: string, region: string, accessKeyId: string, secretAccessKey: string, where: string): void {
+  console.log(`
+Root credentials (${where}):
+  aws_access_key_id     = ${accessKeyId}
+  aws_secret_access_key = ${secretAccessKey}
+
+boto3:
+  import boto3
+  s3v = boto3.client("s3vectors", endpoint_url="${url}", region_name="${region}",
+                     aws_access_key_id="${accessKeyId}", aws_secret_access_key="${secretAccessKey}")
+  print(s3v.list_vector_buckets())
+
+AWS CLI:
+  AWS_ACCESS_KEY_ID=${accessKeyId} AWS_SECRET_ACCESS_KEY=${secretAccessKey} \\
+    aws s3vectors list-vector-buckets --endpoint-url ${url} --region ${region}
+`);
 }
 
 async function main(): Promise<void> {
   const config = serviceConfigFromEnv();
+  const dataDir = values['data-dir']!;
+  const host = values.host!;
+  const authOff = values['no-auth'] || process.env.S3V_AUTH === 'off';
+  if (authOff && !isLoopback(host)) {
+    throw new Error(`Refusing to serve without authentication on ${host}: only loopback addresses may run with S3V_AUTH=off`);
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const root = authOff ? undefined : loadRootCredentials(dataDir);
   const service = await startLocalService({
-    dataDir: values['data-dir']!,
+    dataDir,
     config,
-    host: values.host,
+    host,
     port: Number(values.port),
+    auth: root ? { root: root.credentials } : 'off',
   });
-  logger.info({ url: service.url, dataDir: values['data-dir'], region: config.region, accountId: config.accountId }, 'S3 Vectors endpoint ready');
-  console.log(`open-s3vectors listening on ${service.url} (data in ${values['data-dir']})`);
+  logger.info({ url: service.url, dataDir, region: config.region, accountId: config.accountId, auth: !authOff }, 'S3 Vectors endpoint ready');
+  console.log(`open-s3vectors listening on ${service.url} (data in ${dataDir}, region ${config.region}, account ${config.accountId})`);
+  if (authOff) {
+    console.warn('\n*** AUTHENTICATION IS OFF: every request is accepted as the root user, unsigned. Local throwaway use only. ***\n');
+  } else if (root!.source !== 'environment') {
+    const where = root!.source === 'generated' ? `generated now, saved to ${dataDir}/${ROOT_CREDENTIALS_FILE}` : `from ${dataDir}/${ROOT_CREDENTIALS_FILE}`;
+    printCredentials(service.url, config.region, root!.credentials.accessKeyId, root!.credentials.secretAccessKey, where);
+  } else {
+    console.log('Root credentials: from S3V_ROOT_ACCESS_KEY_ID / S3V_ROOT_SECRET_ACCESS_KEY');
+  }
   const stop = async () => {
     await service.close();
     process.exit(0);
@@ -38,5 +84,6 @@ async function main(): Promise<void> {
 
 main().catch((error) => {
   logger.error({ err: error }, 'failed to start');
+  console.error(String(error?.message ?? error));
   process.exit(1);
 });

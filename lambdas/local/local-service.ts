@@ -3,8 +3,11 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoIdentityStore } from '../adapters/dynamo-identities';
+import { credentialLookup, type IdentityStore, type RootCredentials } from '../core/auth/identities';
 import type { ServiceConfig } from '../core/config';
 import type { Deps } from '../core/deps';
+import { authenticateStep, authorizeStep, cachedDecider, policyDocumentDecider, sigv4Authenticator } from '../runtime/auth-steps';
 import { createDeps } from '../runtime/deps';
 import type { PipelineSteps } from '../runtime/pipeline';
 import { startDynalite } from './dynalite';
@@ -17,13 +20,23 @@ export interface LocalServiceOptions {
   port?: number;
   /** Keep the catalog in memory (tests); by default it persists under dataDir/catalog. */
   inMemoryCatalog?: boolean;
-  steps?: (deps: Deps) => PipelineSteps;
+  /** SigV4 with these root keys plus the users in the catalog; `off` lets anyone in. */
+  auth: { root: RootCredentials; decisionCacheMs?: number } | 'off';
 }
 
 export interface LocalService {
   url: string;
   deps: Deps;
+  identities: IdentityStore;
   close(): Promise<void>;
+}
+
+function authSteps(config: ServiceConfig, identities: IdentityStore, auth: LocalServiceOptions['auth']): PipelineSteps {
+  if (auth === 'off') return {};
+  return {
+    authenticate: authenticateStep(sigv4Authenticator(credentialLookup(identities, config.accountId, auth.root), config.region)),
+    authorize: authorizeStep(cachedDecider(policyDocumentDecider, auth.decisionCacheMs ?? 5_000)),
+  };
 }
 
 export const CATALOG_TABLE = 's3vectors-catalog';
@@ -46,10 +59,13 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     storage: { uri: join(dataDir, 'vectors') },
   });
   await deps.catalog.ensureTable();
-  const server = await startLocalServer({ deps, host: options.host, port: options.port, steps: options.steps?.(deps) });
+  const identities = new DynamoIdentityStore(client, CATALOG_TABLE);
+  const steps = authSteps(options.config, identities, options.auth);
+  const server = await startLocalServer({ deps, host: options.host, port: options.port, steps });
   return {
     url: server.url,
     deps,
+    identities,
     close: async () => {
       await server.close();
       await deps.store.close();

@@ -23,7 +23,8 @@ export interface TestServiceOptions {
   dataDir?: string;
   keepData?: boolean;
   persistCatalog?: boolean;
-  steps?: LocalServiceOptions['steps'];
+  /** Defaults to SigV4 with TEST_CREDENTIALS as the root user. */
+  auth?: LocalServiceOptions['auth'];
 }
 
 export function clientFor(url: string, credentials = TEST_CREDENTIALS, region = REGION): S3VectorsClient {
@@ -37,7 +38,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     dataDir,
     config,
     inMemoryCatalog: !options.persistCatalog,
-    steps: options.steps,
+    auth: options.auth ?? { root: TEST_CREDENTIALS },
   });
   const client = clientFor(service.url);
   return {

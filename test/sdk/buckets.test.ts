@@ -95,11 +95,17 @@ describe('CreateVectorBucket / GetVectorBucket', () => {
     await expectAwsError(t.client.send(new GetVectorBucketCommand({})), 'ValidationException', 400);
   });
 
-  it('rejects an ARN of another account or region', async () => {
+  it('denies an ARN of another account and rejects one of another region', async () => {
     const name = uniqueName('foreign');
     await t.client.send(new CreateVectorBucketCommand({ vectorBucketName: name }));
-    const error = await expectAwsError(
+    // Another account's resource: this account's policies grant nothing there.
+    await expectAwsError(
       t.client.send(new GetVectorBucketCommand({ vectorBucketArn: `arn:aws:s3vectors:${REGION}:999999999999:bucket/${name}` })),
+      'AccessDeniedException',
+      403,
+    );
+    const error = await expectAwsError(
+      t.client.send(new GetVectorBucketCommand({ vectorBucketArn: `arn:aws:s3vectors:eu-west-1:${ACCOUNT}:bucket/${name}` })),
       'ValidationException',
       400,
     );

@@ -1,0 +1,151 @@
+// Authentication and authorization as two pipeline steps, written once for every operation.
+// authenticate: who is calling (SigV4 locally; API Gateway's IAM auth in AWS).
+// authorize: may they perform s3vectors:<Operation> (and its coupled actions) on the ARN it touches,
+// under their identity policies and the bucket's resource policy.
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+import { authorize, type Decision } from '../core/auth/authorize';
+import type { Caller } from '../core/auth/identities';
+import { requiredActions, type ActionCheck } from '../core/auth/required-actions';
+import { verifySignature, type SecretLookup } from '../core/auth/sigv4';
+import type { Deps } from '../core/deps';
+import { AccessDeniedError } from '../core/errors';
+import { parseArn } from '../core/resources';
+import type { Tags } from '../core/ports';
+import { logger } from './logger';
+import type { OperationContext, Step } from './pipeline';
+
+export type Authenticator = (event: APIGatewayProxyEvent) => Promise<Caller>;
+
+/** Everything an identity-policy decision may depend on besides the caller. */
+export interface DecisionRequest {
+  caller: Caller;
+  check: ActionCheck;
+  bucketPolicy?: string;
+  resourceTags?: Tags;
+  bucketTags?: Tags;
+  sourceIp: string;
+  secureTransport: boolean;
+}
+
+export type Decider = (request: DecisionRequest) => Promise<Decision>;
+
+function lowerCaseHeaders(event: APIGatewayProxyEvent): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
+  return headers;
+}
+
+/** Local mode: verify the request's SigV4 signature against known access keys. */
+export function sigv4Authenticator(lookup: SecretLookup<Caller>, region: string, now: () => Date = () => new Date()): Authenticator {
+  return (event) =>
+    verifySignature(
+      {
+        method: event.httpMethod,
+        path: event.path,
+        query: (event.multiValueQueryStringParameters ?? {}) as Record<string, string[]>,
+        headers: lowerCaseHeaders(event),
+        body: event.body ?? '',
+      },
+      lookup,
+      { region, now: now(), services: ['s3vectors', 'execute-api'] },
+    );
+}
+
+export function authenticateStep(authenticator: Authenticator): Step {
+  return {
+    before: async (request) => {
+      (request.context as AuthContext).caller = await authenticator(request.event);
+    },
+  };
+}
+
+interface AuthContext extends OperationContext {
+  caller: Caller;
+}
+
+/** Identity and bucket policies evaluated together by IAM's rules (the local mode decider). */
+export const policyDocumentDecider: Decider = (request) =>
+  authorize({
+    principal: request.caller.principal,
+    action: request.check.action,
+    resourceArn: request.check.resourceArn,
+    identityPolicies: request.caller.identityPolicies,
+    bucketPolicy: request.bucketPolicy,
+    context: {
+      sourceIp: request.sourceIp,
+      secureTransport: request.secureTransport,
+      currentTime: new Date(),
+      resourceTags: request.resourceTags,
+      bucketTags: request.bucketTags,
+      requestTags: request.check.requestTags,
+      tagKeys: request.check.tagKeys,
+    },
+    onError: (reason, detail) => logger.warn({ reason, detail: String(detail) }, 'policy could not be evaluated; denied'),
+  });
+
+/**
+ * Remembers decisions for a short time: the key holds everything the decision reads (policies,
+ * tags, source address), so a changed policy is never served a stale answer; only time-based
+ * conditions may lag by up to the TTL.
+ */
+export function cachedDecider(decider: Decider, ttlMs: number, maxEntries = 10_000): Decider {
+  const cache = new Map<string, { decision: Decision; expires: number }>();
+  return async (request) => {
+    const key = createHash('sha256')
+      .update(
+        JSON.stringify([
+          request.caller.principal.arn,
+          request.caller.identityPolicies,
+          request.check,
+          request.bucketPolicy ?? null,
+          request.resourceTags ?? null,
+          request.bucketTags ?? null,
+          request.sourceIp,
+          request.secureTransport,
+        ]),
+      )
+      .digest('base64');
+    const now = Date.now();
+    const hit = cache.get(key);
+    if (hit && hit.expires > now) return hit.decision;
+    const decision = await decider(request);
+    if (cache.size >= maxEntries) cache.clear();
+    cache.set(key, { decision, expires: now + ttlMs });
+    return decision;
+  };
+}
+
+async function resourceTags(deps: Deps, check: ActionCheck): Promise<{ bucketPolicy?: string; resourceTags?: Tags; bucketTags?: Tags }> {
+  if (!check.bucketName) return {};
+  const bucket = await deps.catalog.getBucket(check.bucketName);
+  const target = parseArn(check.resourceArn);
+  let tags = bucket?.tags;
+  if (target?.index !== undefined) tags = (await deps.catalog.getIndex(target.bucket, target.index))?.tags;
+  return { bucketPolicy: bucket?.policy, resourceTags: tags, bucketTags: bucket?.tags };
+}
+
+export function authorizeStep(decider: Decider): Step {
+  return {
+    before: async (request) => {
+      const context = request.context as AuthContext;
+      const { caller, deps, operation, input } = context;
+      const identity = request.event.requestContext?.identity;
+      for (const check of requiredActions(operation.name, input, deps.config)) {
+        const decision = await decider({
+          caller,
+          check,
+          ...(await resourceTags(deps, check)),
+          sourceIp: identity?.sourceIp ?? '127.0.0.1',
+          secureTransport: (request.event.headers?.['X-Forwarded-Proto'] ?? request.event.headers?.['x-forwarded-proto']) === 'https',
+        });
+        if (decision !== 'allow') {
+          const why = decision === 'deny' ? 'with an explicit deny in a policy' : 'because no policy allows the action';
+          throw new AccessDeniedError(
+            `User: ${caller.principal.arn} is not authorized to perform: ${check.action} on resource: ${check.resourceArn} ${why}`,
+          );
+        }
+      }
+    },
+  };
+}
