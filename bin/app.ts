@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// `npx cdk deploy`: one open-s3vectors endpoint in the account and region of your AWS credentials.
+// Settings come from CDK context (`-c key=value` or cdk.json):
+//   architecture=x86_64|arm64   removalPolicy=retain|destroy   optimize=false
+//   optimizeSchedule="rate(1 hour)"   stageName=v1   stackName=OpenS3Vectors
+// Synth needs no credentials: the stack is environment-agnostic unless CDK_DEFAULT_* are set.
+import { App, RemovalPolicy } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import { S3VectorsStack } from '../lib/s3vectors-stack';
+import type { LambdaArchitecture } from '../lib/lancedb-layer';
+
+const app = new App();
+const context = (key: string): string | undefined => {
+  const value = app.node.tryGetContext(key);
+  return value === undefined || value === null ? undefined : String(value);
+};
+
+const architecture = (context('architecture') ?? 'x86_64') as LambdaArchitecture;
+if (architecture !== 'x86_64' && architecture !== 'arm64') throw new Error(`architecture must be x86_64 or arm64, got ${architecture}`);
+const removal = (context('removalPolicy') ?? 'retain').toLowerCase();
+if (removal !== 'retain' && removal !== 'destroy') throw new Error(`removalPolicy must be retain or destroy, got ${removal}`);
+
+new S3VectorsStack(app, context('stackName') ?? 'OpenS3Vectors', {
+  env:
+    process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
+      ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
+      : undefined,
+  architecture,
+  removalPolicy: removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  stageName: context('stageName'),
+  optimize: context('optimize') === 'false' ? false : { schedule: events.Schedule.expression(context('optimizeSchedule') ?? 'rate(1 hour)') },
+});

@@ -1,0 +1,334 @@
+// The AWS deployment: API Gateway (REST, AWS_IAM on every method) → one Lambda per operation →
+// DynamoDB catalog + LanceDB tables on S3, with Lance's DynamoDB commit store (s3+ddb://) so that
+// concurrent writers never lose a commit; plus a scheduled optimize Lambda.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { limitsFromEnv, type Limits } from '../lambdas/core/config';
+import { LanceDbLayer, type LambdaArchitecture } from './lancedb-layer';
+import { operationSpecs, type OperationClass, type OperationSpec } from './operations';
+
+const PROJECT_ROOT = resolve(__dirname, '..');
+export const DEFAULT_MAINTENANCE_ENTRY = join(PROJECT_ROOT, 'lambdas', 'maintenance', 'handler.ts');
+/** Lance tables live under this prefix of the data bucket. */
+export const VECTOR_PREFIX = 'vectors';
+
+export interface FunctionSizing {
+  memorySize: number;
+  timeout: Duration;
+}
+
+/** API Gateway gives up after 29 s, so no request-serving function needs longer. */
+export const DEFAULT_SIZING: Record<OperationClass, FunctionSizing> = {
+  query: { memorySize: 2048, timeout: Duration.seconds(29) },
+  write: { memorySize: 2048, timeout: Duration.seconds(29) },
+  read: { memorySize: 1024, timeout: Duration.seconds(29) },
+  control: { memorySize: 512, timeout: Duration.seconds(15) },
+};
+
+export interface OptimizeOptions {
+  /** When the optimize Lambda runs. Default: every hour. */
+  schedule?: events.Schedule;
+  /** Extra environment for the maintenance code (its thresholds, e.g. S3V_OPTIMIZE_*). */
+  environment?: Record<string, string>;
+  memorySize?: number;
+  /** Default: 15 minutes. */
+  timeout?: Duration;
+  /** The maintenance module (exports `handler`). Default: lambdas/maintenance/handler.ts. */
+  entry?: string;
+}
+
+export interface S3VectorsStackProps extends StackProps {
+  /** Lambda architecture. Default x86_64; arm64 needs LanceDB ≤ 0.31 (no newer linux-arm64 build). */
+  architecture?: LambdaArchitecture;
+  /** Service limits; unset ones keep Amazon S3 Vectors' documented values. */
+  limits?: Partial<Limits>;
+  /** Pagination cursor lifetime in seconds (DynamoDB TTL removes them). Default 600. */
+  cursorTtlSeconds?: number;
+  /** Memory and timeout per operation class. */
+  sizing?: Partial<Record<OperationClass, Partial<FunctionSizing>>>;
+  /** What happens to the data bucket and the tables when the stack is deleted. Default RETAIN. */
+  removalPolicy?: RemovalPolicy;
+  /** The scheduled optimize Lambda; false leaves it out. */
+  optimize?: OptimizeOptions | false;
+  /** API Gateway stage. Default 'v1'. */
+  stageName?: string;
+  logRetention?: logs.RetentionDays;
+  /** Extra environment for every function (e.g. S3V_LOG_LEVEL). */
+  environment?: Record<string, string>;
+}
+
+/**
+ * Environment variable names of the limits, read from lambdas/core/config.ts itself: it is asked
+ * to parse an environment where every variable it reads holds a distinct number, and the number
+ * each limit comes back with names its variable.
+ */
+export function limitEnvironmentNames(): Record<keyof Limits, string> {
+  const names: string[] = [];
+  const probe = new Proxy({} as NodeJS.ProcessEnv, {
+    get(_target, name) {
+      if (typeof name !== 'string') return undefined;
+      names.push(name);
+      return String(names.length);
+    },
+  });
+  const parsed = limitsFromEnv(probe);
+  return Object.fromEntries(Object.entries(parsed).map(([key, n]) => [key, names[n - 1]])) as Record<keyof Limits, string>;
+}
+
+export function limitsEnvironment(limits: Partial<Limits> = {}): Record<string, string> {
+  const names = limitEnvironmentNames();
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(limits) as [keyof Limits, number | undefined][]) {
+    if (value === undefined) continue;
+    if (!names[key]) throw new Error(`unknown limit ${key}`);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`limit ${key} must be a positive integer, got ${value}`);
+    env[names[key]] = String(value);
+  }
+  return env;
+}
+
+export class S3VectorsStack extends Stack {
+  readonly api: apigateway.RestApi;
+  readonly dataBucket: s3.Bucket;
+  readonly catalogTable: dynamodb.Table;
+  readonly commitTable: dynamodb.Table;
+  readonly layer: lambda.LayerVersion;
+  readonly functions: Record<string, nodejs.NodejsFunction> = {};
+  readonly optimizeFunction?: nodejs.NodejsFunction;
+  readonly architecture: LambdaArchitecture;
+
+  constructor(scope: Construct, id: string, props: S3VectorsStackProps = {}) {
+    super(scope, id, props);
+    this.architecture = props.architecture ?? 'x86_64';
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const destroy = removalPolicy === RemovalPolicy.DESTROY;
+
+    // --- Storage -------------------------------------------------------------------------------
+    this.dataBucket = new s3.Bucket(this, 'DataBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy,
+      autoDeleteObjects: destroy,
+      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    });
+    this.catalogTable = new dynamodb.Table(this, 'CatalogTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'ttl',
+      removalPolicy,
+    });
+    // Lance's external manifest store for s3+ddb:// (one item per table version, put-if-absent).
+    this.commitTable = new dynamodb.Table(this, 'CommitTable', {
+      partitionKey: { name: 'base_uri', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'version', type: dynamodb.AttributeType.NUMBER },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy,
+    });
+
+    this.layer = new LanceDbLayer(this, 'LanceDb', { architecture: this.architecture }).layer;
+
+    const environment: Record<string, string> = {
+      S3V_TABLE: this.catalogTable.tableName,
+      S3V_STORAGE_URI: `s3+ddb://${this.dataBucket.bucketName}/${VECTOR_PREFIX}?ddbTableName=${this.commitTable.tableName}`,
+      S3V_STORAGE_OPTIONS: this.toJsonString({ aws_region: this.region }),
+      S3V_REGION: this.region,
+      S3V_ACCOUNT_ID: this.account,
+      ...(props.cursorTtlSeconds ? { S3V_CURSOR_TTL_SECONDS: String(props.cursorTtlSeconds) } : {}),
+      ...limitsEnvironment(props.limits),
+      ...props.environment,
+    };
+
+    // --- One function per operation ----------------------------------------------------------------
+    for (const spec of operationSpecs) {
+      const sizing = { ...DEFAULT_SIZING[spec.operationClass], ...props.sizing?.[spec.operationClass] };
+      const fn = this.lanceFunction(`${spec.name}Function`, {
+        entry: join(PROJECT_ROOT, 'lambdas', 'operations', `${spec.kebab}.ts`),
+        description: `open-s3vectors ${spec.name} (${spec.method} ${spec.path})`,
+        environment,
+        logRetention: props.logRetention,
+        ...sizing,
+      });
+      this.grantOperation(fn, spec);
+      this.functions[spec.name] = fn;
+    }
+
+    // --- API ------------------------------------------------------------------------------------
+    const stageName = props.stageName ?? 'v1';
+    this.api = new apigateway.RestApi(this, 'Api', {
+      restApiName: `${this.stackName}-s3vectors`,
+      description: 'open-s3vectors: the Amazon S3 Vectors API on LanceDB',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
+      deployOptions: { stageName, metricsEnabled: true, tracingEnabled: false },
+      cloudWatchRole: false,
+    });
+    for (const spec of operationSpecs) {
+      const resource = this.api.root.resourceForPath(spec.path);
+      resource.addMethod(spec.method, new apigateway.LambdaIntegration(this.functions[spec.name], { proxy: true, allowTestInvoke: false }), {
+        authorizationType: apigateway.AuthorizationType.IAM,
+        operationName: spec.name,
+      });
+    }
+
+    // Policies to attach to callers: execute-api:Invoke on exactly the API's routes.
+    const invokeArns = (specs: OperationSpec[]) => specs.map((s) => this.api.arnForExecuteApi(s.method, s.path.replace(/\{[^}]+\}/g, '*'), stageName));
+    const fullAccess = new iam.ManagedPolicy(this, 'InvokeFullAccessPolicy', {
+      description: 'Call every operation of this open-s3vectors endpoint',
+      statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: invokeArns(operationSpecs) })],
+    });
+    const readOnly = new iam.ManagedPolicy(this, 'InvokeReadOnlyPolicy', {
+      description: 'Call the read-only operations (Get*, List*, Query*) of this open-s3vectors endpoint',
+      statements: [
+        new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: invokeArns(operationSpecs.filter((s) => s.catalog === 'read')) }),
+      ],
+    });
+
+    // --- Maintenance ------------------------------------------------------------------------------
+    if (props.optimize !== false) {
+      const options = props.optimize ?? {};
+      const entry = options.entry ?? DEFAULT_MAINTENANCE_ENTRY;
+      if (!existsSync(entry)) {
+        throw new Error(`the maintenance handler ${entry} does not exist; pass optimize: false to deploy without the scheduled optimize`);
+      }
+      const fn = this.lanceFunction('OptimizeFunction', {
+        entry,
+        description: 'open-s3vectors scheduled optimize (compaction, index build, cleanup)',
+        environment: { ...environment, ...options.environment },
+        memorySize: options.memorySize ?? 3008,
+        timeout: options.timeout ?? Duration.minutes(15),
+        logRetention: props.logRetention,
+      });
+      // Reads the catalog to find the indexes, rewrites their Lance tables.
+      this.grantCatalog(fn, 'read', false);
+      this.grantVectors(fn, 'write');
+      new events.Rule(this, 'OptimizeSchedule', {
+        description: 'Runs the open-s3vectors optimize Lambda',
+        schedule: options.schedule ?? events.Schedule.rate(Duration.hours(1)),
+        targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+      });
+      this.optimizeFunction = fn;
+    }
+
+    new CfnOutput(this, 'Endpoint', { value: this.api.url, description: 'The S3 Vectors endpoint URL (pass as endpoint_url / --endpoint-url)' });
+    new CfnOutput(this, 'DataBucketName', { value: this.dataBucket.bucketName, description: 'S3 bucket holding the Lance tables' });
+    new CfnOutput(this, 'CatalogTableName', { value: this.catalogTable.tableName, description: 'DynamoDB catalog table' });
+    new CfnOutput(this, 'CommitTableName', { value: this.commitTable.tableName, description: 'DynamoDB table of Lance commits' });
+    new CfnOutput(this, 'InvokeFullAccessPolicyArn', { value: fullAccess.managedPolicyArn });
+    new CfnOutput(this, 'InvokeReadOnlyPolicyArn', { value: readOnly.managedPolicyArn });
+  }
+
+  private lanceFunction(
+    id: string,
+    options: { entry: string; description: string; environment: Record<string, string>; memorySize: number; timeout: Duration; logRetention?: logs.RetentionDays },
+  ): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: options.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Our own role: CloudWatch Logs for this function's group only (no AWSLambdaBasicExecutionRole
+    // with its `Resource: *`), plus the grants of grantOperation.
+    const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}`] }));
+    return new nodejs.NodejsFunction(this, id, {
+      entry: options.entry,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: this.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      memorySize: options.memorySize,
+      timeout: options.timeout,
+      description: options.description,
+      environment: options.environment,
+      layers: [this.layer],
+      logGroup,
+      role,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      projectRoot: PROJECT_ROOT,
+      bundling: handlerBundling(),
+    });
+  }
+
+  private grantOperation(fn: lambda.IFunction, spec: OperationSpec): void {
+    this.grantCatalog(fn, spec.catalog, spec.issuesCursors);
+    if (spec.vectors !== 'none') this.grantVectors(fn, spec.vectors);
+  }
+
+  private grantCatalog(fn: lambda.IFunction, access: 'read' | 'write', issuesCursors: boolean): void {
+    const table = this.catalogTable.tableArn;
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [table] }));
+    if (access === 'write') {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [table] }));
+    } else if (issuesCursors) {
+      // A read-only operation still stores its pagination cursors, and nothing else.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:PutItem'],
+          resources: [table],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CURSOR#*'] } },
+        }),
+      );
+    }
+  }
+
+  private grantVectors(fn: lambda.IFunction, access: 'read' | 'write'): void {
+    const objects = this.dataBucket.arnForObjects(`${VECTOR_PREFIX}/*`);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.dataBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [VECTOR_PREFIX, `${VECTOR_PREFIX}/*`] } },
+      }),
+    );
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'], resources: [this.commitTable.tableArn] }),
+    );
+    if (access === 'write') {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [objects] }));
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [this.commitTable.tableArn] }),
+      );
+    }
+  }
+}
+
+/**
+ * esbuild settings of every function: one self-contained CommonJS bundle (AWS SDK included, so the
+ * code runs with the SDK version it was tested with), LanceDB's JavaScript and apache-arrow inside
+ * it, and only the native platform package left to the layer.
+ */
+export function handlerBundling(): nodejs.BundlingOptions {
+  return {
+    forceDockerBundling: false,
+    target: 'node22',
+    format: nodejs.OutputFormat.CJS,
+    minify: true,
+    keepNames: true,
+    sourceMap: false,
+    // Bundle the AWS SDK too (the default would leave @aws-sdk/* to the runtime's copy).
+    bundleAwsSDK: true,
+    externalModules: [
+      '@lancedb/lancedb-*', // the native platform package: from the layer (/opt/nodejs/node_modules)
+      '*.node',
+      // LanceDB's optional embedding providers, loaded lazily and never by this service.
+      'openai',
+      '@huggingface/transformers',
+    ],
+    logLevel: nodejs.LogLevel.ERROR,
+  };
+}

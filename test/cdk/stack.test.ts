@@ -1,0 +1,263 @@
+// Template assertions on the CDK stack, synthesized without bundling (fast): routes, IAM auth,
+// functions, grants, storage settings, schedule, outputs, props.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import { operationNames } from '../../lambdas/core/model';
+import { AWS_LIMITS } from '../../lambdas/core/config';
+import { operationSpecs } from '../../lib/operations';
+import { DEFAULT_MAINTENANCE_ENTRY, limitEnvironmentNames, S3VectorsStack, type S3VectorsStackProps } from '../../lib/s3vectors-stack';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, any>; Metadata?: Record<string, any> }>;
+
+/** The real maintenance handler once it exists; until then a stub, so the schedule is still checked. */
+export function maintenanceEntry(): string {
+  if (existsSync(DEFAULT_MAINTENANCE_ENTRY)) return DEFAULT_MAINTENANCE_ENTRY;
+  // Under the project root (NodejsFunction requires it), in the git-ignored .tmp/.
+  const dir = join(__dirname, '..', '..', '.tmp', 'maintenance-stub');
+  mkdirSync(dir, { recursive: true });
+  const stub = join(dir, 'handler.ts');
+  writeFileSync(stub, 'export const handler = async () => ({ optimized: 0 });\n');
+  return stub;
+}
+
+function synth(props: S3VectorsStackProps = {}) {
+  // No bundling here (test/cdk/bundles.test.ts builds the real assets).
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new S3VectorsStack(app, 'Test', { optimize: { entry: maintenanceEntry() }, ...props });
+  const template = Template.fromStack(stack);
+  return { stack, template, resources: template.toJSON().Resources as Resources };
+}
+
+const { stack, template, resources } = synth();
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const logicalId = (s: Stack, construct: { node: { defaultChild?: unknown } }) => s.getLogicalId(construct.node.defaultChild as any);
+
+/** Rebuilds /a/{b} from AWS::ApiGateway::Resource parent links. */
+function resourcePath(ref: any): string {
+  if (ref && ref['Fn::GetAtt']) return ''; // the root resource
+  const id = ref.Ref as string;
+  const res = resources[id];
+  return `${resourcePath(res.Properties.ParentId)}/${res.Properties.PathPart}`;
+}
+
+describe('API Gateway', () => {
+  const methods = ofType('AWS::ApiGateway::Method');
+
+  test('one method per operation of the model, every one AWS_IAM-authorized', () => {
+    expect(methods).toHaveLength(operationNames.length);
+    for (const [, method] of methods) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  test('every route (method + wire path) is a proxy integration to its operation’s function', () => {
+    const routes = new Map<string, string>();
+    for (const [, method] of methods) {
+      const { HttpMethod, ResourceId, Integration } = method.Properties;
+      expect(Integration.Type).toBe('AWS_PROXY');
+      expect(Integration.IntegrationHttpMethod).toBe('POST');
+      const uriParts = JSON.stringify(Integration.Uri);
+      const fnId = /"Fn::GetAtt":\["([A-Za-z0-9]+)","Arn"\]/.exec(uriParts)?.[1];
+      routes.set(`${HttpMethod} ${resourcePath(ResourceId)}`, fnId!);
+    }
+    for (const spec of operationSpecs) {
+      expect(routes.get(`${spec.method} ${spec.path}`)).toBe(logicalId(stack, stack.functions[spec.name]));
+    }
+    expect(routes.get('GET /tags/{resourceArn}')).toBe(logicalId(stack, stack.functions.ListTagsForResource));
+    expect(routes.get('POST /tags/{resourceArn}')).toBe(logicalId(stack, stack.functions.TagResource));
+    expect(routes.get('DELETE /tags/{resourceArn}')).toBe(logicalId(stack, stack.functions.UntagResource));
+    expect(routes.get('POST /PutVectors')).toBe(logicalId(stack, stack.functions.PutVectors));
+  });
+
+  test('each function may be invoked by API Gateway only on its own route', () => {
+    const permissions = ofType('AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com');
+    expect(permissions).toHaveLength(operationNames.length);
+  });
+});
+
+describe('functions', () => {
+  const functions = ofType('AWS::Lambda::Function').filter(([, f]) => f.Properties.Runtime?.startsWith('nodejs22'));
+  const layers = ofType('AWS::Lambda::LayerVersion');
+
+  test('one Node.js 22 x86_64 function per operation plus optimize, all on the one LanceDB layer', () => {
+    expect(Object.keys(stack.functions).sort()).toEqual([...operationNames].sort());
+    expect(functions).toHaveLength(operationNames.length + 1);
+    expect(layers).toHaveLength(1);
+    const [layerId, layer] = layers[0];
+    expect(layer.Properties.CompatibleArchitectures).toEqual(['x86_64']);
+    for (const [, fn] of functions) {
+      expect(fn.Properties.Architectures).toEqual(['x86_64']);
+      expect(fn.Properties.Layers).toEqual([{ Ref: layerId }]);
+      expect(fn.Properties.Handler).toBe('index.handler');
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        S3V_TABLE: { Ref: logicalId(stack, stack.catalogTable) },
+        S3V_STORAGE_URI: expect.anything(),
+      });
+    }
+  });
+
+  test('the storage URI is s3+ddb:// on the data bucket with the commit table', () => {
+    const fn = resources[logicalId(stack, stack.functions.PutVectors)];
+    const uri = JSON.stringify(fn.Properties.Environment.Variables.S3V_STORAGE_URI);
+    expect(uri).toContain('s3+ddb://');
+    expect(uri).toContain(logicalId(stack, stack.dataBucket));
+    expect(uri).toContain(`/vectors?ddbTableName=`);
+    expect(uri).toContain(logicalId(stack, stack.commitTable));
+  });
+
+  test('queries and writes get more memory than catalog operations', () => {
+    const memory = (name: string) => resources[logicalId(stack, stack.functions[name])].Properties.MemorySize as number;
+    expect(memory('QueryVectors')).toBeGreaterThan(memory('GetVectorBucket'));
+    expect(memory('PutVectors')).toBeGreaterThan(memory('CreateIndex'));
+    for (const [, fn] of functions) expect(fn.Properties.Timeout).toBeLessThanOrEqual(900);
+  });
+});
+
+describe('IAM', () => {
+  const policies = [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')];
+  const statements = (doc: any): any[] => doc.Statement;
+  const asList = (v: unknown) => (Array.isArray(v) ? v : [v]);
+  const roles = ofType('AWS::IAM::Role');
+
+  test('no statement allows * actions on * (nor any action on a bare *)', () => {
+    const all = [
+      ...policies.flatMap(([, p]) => statements(p.Properties.PolicyDocument)),
+      ...roles.flatMap(([, r]) => (r.Properties.Policies ?? []).flatMap((p: any) => statements(p.PolicyDocument))),
+    ];
+    expect(all.length).toBeGreaterThan(0);
+    for (const s of all) {
+      const actions = asList(s.Action) as string[];
+      expect(actions).not.toContain('*');
+      if (s.Effect === 'Allow') expect(asList(s.Resource)).not.toContain('*');
+    }
+    // No AWS managed policies (AWSLambdaBasicExecutionRole grants logs on *).
+    for (const [, role] of roles) expect(role.Properties.ManagedPolicyArns ?? []).toEqual([]);
+  });
+
+  /** Every allowed action of a function's role, as "action on <resource logical id>" strings. */
+  function grantsOf(name: string): { action: string; resource: string; condition?: any }[] {
+    const fn = resources[logicalId(stack, stack.functions[name])];
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+    const docs = policies.filter(([, p]) => (p.Properties.Roles ?? []).some((r: any) => r.Ref === roleId)).map(([, p]) => p.Properties.PolicyDocument);
+    return docs.flatMap(statements).flatMap((s) =>
+      (asList(s.Action) as string[]).flatMap((action) =>
+        asList(s.Resource).map((r) => ({ action, resource: JSON.stringify(r), condition: s.Condition })),
+      ),
+    );
+  }
+  const catalogId = () => logicalId(stack, stack.catalogTable);
+  const bucketId = () => logicalId(stack, stack.dataBucket);
+
+  test.each(operationSpecs.map((s) => [s.name, s] as const))('%s gets only the table and bucket actions it uses', (_name, spec) => {
+    const grants = grantsOf(spec.name);
+    const onCatalog = grants.filter((g) => g.resource.includes(catalogId()));
+    const onBucket = grants.filter((g) => g.resource.includes(bucketId()));
+    const writes = ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'];
+    expect(onCatalog.map((g) => g.action)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    expect(grants.map((g) => g.action)).not.toContain('dynamodb:Scan');
+    if (spec.catalog === 'read') {
+      for (const g of onCatalog.filter((g) => writes.includes(g.action))) {
+        // Only cursor items, and only for operations that paginate.
+        expect(spec.issuesCursors).toBe(true);
+        expect(g.action).toBe('dynamodb:PutItem');
+        expect(g.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CURSOR#*'] } });
+      }
+    }
+    if (spec.vectors === 'none') expect(onBucket).toEqual([]);
+    if (spec.vectors !== 'write') {
+      expect(onBucket.map((g) => g.action)).not.toEqual(expect.arrayContaining(['s3:PutObject']));
+      expect(grants.filter((g) => g.resource.includes(logicalId(stack, stack.commitTable)) && writes.includes(g.action))).toEqual([]);
+    }
+    if (spec.vectors === 'write') expect(onBucket.map((g) => g.action)).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 's3:DeleteObject']));
+    for (const g of onBucket) expect(g.resource).toMatch(/vectors\/\*|ListBucket|Arn"\]}$/);
+    // Logs: its own group only.
+    expect(grants.filter((g) => g.action.startsWith('logs:')).every((g) => g.resource.includes('Logs'))).toBe(true);
+  });
+
+  test('read-only operations are classified from the model, not a list', () => {
+    const readOnly = operationSpecs.filter((s) => s.catalog === 'read').map((s) => s.name);
+    expect(readOnly).toEqual(operationNames.filter((n) => /^(Get|List|Query)/.test(n)));
+    expect(operationSpecs.find((s) => s.name === 'QueryVectors')).toMatchObject({ vectors: 'read', issuesCursors: true, operationClass: 'query' });
+    expect(operationSpecs.find((s) => s.name === 'DeleteIndex')).toMatchObject({ vectors: 'write' });
+    expect(operationSpecs.find((s) => s.name === 'CreateIndex')).toMatchObject({ vectors: 'none', catalog: 'write' });
+  });
+});
+
+describe('storage', () => {
+  test('data bucket: public access blocked, encrypted, TLS only, retained by default', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      }),
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('catalog table: on demand, PITR, TTL on ttl; commit table keyed base_uri/version', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'base_uri', KeyType: 'HASH' }, { AttributeName: 'version', KeyType: 'RANGE' }],
+      AttributeDefinitions: Match.arrayWith([{ AttributeName: 'version', AttributeType: 'N' }]),
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+  });
+});
+
+describe('maintenance and outputs', () => {
+  test('an EventBridge schedule invokes the optimize function', () => {
+    const optimizeId = logicalId(stack, stack.optimizeFunction!);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [optimizeId, 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': [optimizeId, 'Arn'] } });
+  });
+
+  test('outputs: endpoint URL, data bucket, table', () => {
+    const outputs = template.toJSON().Outputs;
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['Endpoint', 'DataBucketName', 'CatalogTableName']));
+    expect(JSON.stringify(outputs.Endpoint.Value)).toContain('execute-api');
+  });
+});
+
+describe('props', () => {
+  test('limit environment names come from the config module, one per limit', () => {
+    const names = limitEnvironmentNames();
+    expect(Object.keys(names).sort()).toEqual(Object.keys(AWS_LIMITS).sort());
+    expect(new Set(Object.values(names)).size).toBe(Object.keys(AWS_LIMITS).length);
+    expect(names.maxTopK).toBe('S3V_MAX_TOP_K');
+  });
+
+  test('architecture, limits, sizing, schedule, removal policy, optimize: false', () => {
+    const custom = synth({
+      architecture: 'arm64',
+      limits: { maxTopK: 100, maxVectorsPerPut: 50 },
+      sizing: { query: { memorySize: 4096 } },
+      removalPolicy: RemovalPolicy.DESTROY,
+      optimize: { entry: maintenanceEntry(), schedule: events.Schedule.cron({ minute: '0', hour: '3' }) },
+    });
+    const fns = Object.values(custom.resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Runtime?.startsWith('nodejs22'));
+    for (const fn of fns) expect(fn.Properties.Architectures).toEqual(['arm64']);
+    const query = custom.resources[logicalId(custom.stack, custom.stack.functions.QueryVectors)];
+    expect(query.Properties.MemorySize).toBe(4096);
+    expect(query.Properties.Environment.Variables).toMatchObject({ S3V_MAX_TOP_K: '100', S3V_MAX_VECTORS_PER_PUT: '50' });
+    custom.template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    custom.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    custom.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
+
+    const none = synth({ optimize: false });
+    none.template.resourceCountIs('AWS::Events::Rule', 0);
+    expect(none.stack.optimizeFunction).toBeUndefined();
+    expect(() => synth({ limits: { maxTopK: 0 } })).toThrow(/positive integer/);
+  });
+});
