@@ -16,7 +16,7 @@ function problem(json: string, check = (j: string) => checkBucketPolicy(j, B)): 
     check(json);
   } catch (e) {
     expect(e).toBeInstanceOf(ValidationError);
-    expect((e as ValidationError).fieldList[0].path).toBe('policy');
+    expect((e as ValidationError).fieldList[0].path).toBe('/policy');
     return (e as ValidationError).message;
   }
   throw new Error('accepted');
@@ -28,6 +28,7 @@ describe('checkBucketPolicy', () => {
     ['the bucket itself, wildcards and arrays', policy(stmt({ Action: ['s3vectors:Get*', 's3vectors:*'], Resource: [B, `${B}/*`] }))],
     ['Deny with NotAction and NotPrincipal', policy(stmt({ Effect: 'Deny', Principal: undefined, NotPrincipal: { AWS: 'arn:aws:iam::123456789012:user/a' }, Action: undefined, NotAction: 's3vectors:Get*' }))],
     ['conditions', policy(stmt({ Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' }, 'ForAnyValue:StringLikeIfExists': { 'aws:TagKeys': ['a*'] }, Null: { 'aws:ResourceTag/x': 'true' } } }))],
+    ['Resource * (a bucket policy governs only its bucket)', policy(stmt({ Resource: '*' }))],
     ['a single Statement object and Principal *', JSON.stringify({ Version: '2012-10-17', Statement: stmt({ Principal: '*' }) })],
   ])('accepts %s', (_, json) => {
     expect(() => checkBucketPolicy(json, B)).not.toThrow();
@@ -49,7 +50,6 @@ describe('checkBucketPolicy', () => {
     ['no Resource', policy(stmt({ Resource: undefined })), /Resource/],
     ['a resource in another bucket', policy(stmt({ Resource: 'arn:aws:s3vectors:us-east-1:123456789012:bucket/other/*' })), /invalid resource/],
     ['a bucket-name prefix wildcard', policy(stmt({ Resource: `${B}*` })), /invalid resource/],
-    ['Resource *', policy(stmt({ Resource: '*' })), /invalid resource/],
     ['an unknown condition operator', policy(stmt({ Condition: { StringEqualz: { 'aws:username': 'a' } } })), /Condition operator 'StringEqualz'/],
     ['an unknown top-level key', JSON.stringify({ Version: '2012-10-17', Statement: [stmt()], Foo: 1 }), /Foo/],
   ])('rejects %s', (_, json, message) => {

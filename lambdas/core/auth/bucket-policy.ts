@@ -55,9 +55,10 @@ function checkResources(statement: Record<string, unknown>, at: string, bucketAr
   if (resources.length === 0) return `${at}: Resource or NotResource is required.`;
   for (const resource of resources) {
     if (typeof resource !== 'string') return `${at}: Resource must be a string or an array of strings.`;
-    // Wildcards may only narrow within the bucket: the ARN itself, or anything below `bucket/<name>/`.
-    if (resource !== bucketArn && !resource.startsWith(`${bucketArn}/`)) {
-      return `${at}: Policy has invalid resource '${resource}': it must be ${bucketArn} or an index inside it.`;
+    // A bucket policy only ever governs its own bucket, so `*` means "this bucket and its indexes";
+    // other wildcards may only narrow within it: the ARN itself, or anything below `bucket/<name>/`.
+    if (resource !== '*' && resource !== bucketArn && !resource.startsWith(`${bucketArn}/`)) {
+      return `${at}: Policy has invalid resource '${resource}': it must be *, ${bucketArn} or an index inside it.`;
     }
   }
   return undefined;
@@ -76,9 +77,9 @@ function parse(policyJson: string): Record<string, unknown> {
   try {
     doc = JSON.parse(policyJson);
   } catch {
-    throw ValidationError.field('policy', 'Policy is not valid JSON.');
+    throw ValidationError.field('/policy', 'Policy is not valid JSON.');
   }
-  if (!isObject(doc)) throw ValidationError.field('policy', 'Policy must be a JSON object.');
+  if (!isObject(doc)) throw ValidationError.field('/policy', 'Policy must be a JSON object.');
   return doc;
 }
 
@@ -102,7 +103,7 @@ export function checkBucketPolicy(policyJson: string, bucketArn: string): void {
     list(doc.Statement)
       .map((s, i) => checkStatement(s, `Statement[${i}]`, bucketArn))
       .find((p) => p !== undefined);
-  if (problem) throw ValidationError.field('policy', problem);
+  if (problem) throw ValidationError.field('/policy', problem);
 }
 
 function identityStatementProblem(statement: Record<string, unknown>, at: string): Problem {
@@ -119,5 +120,5 @@ export function checkIdentityPolicy(policyJson: string): void {
     list(doc.Statement)
       .map((s, i) => (isObject(s) ? identityStatementProblem(s, `Statement[${i}]`) : `Statement[${i}] must be an object.`))
       .find((p) => p !== undefined);
-  if (problem) throw ValidationError.field('policy', problem);
+  if (problem) throw ValidationError.field('/policy', problem);
 }

@@ -42,11 +42,11 @@ const NAME = /^[\w+=,.@-]{1,64}$/;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 
 export function checkUserName(name: string): void {
-  if (!NAME.test(name)) throw ValidationError.field('userName', 'User names are 1-64 characters of letters, digits and +=,.@_-.');
+  if (!NAME.test(name)) throw ValidationError.field('/userName', 'User names are 1-64 characters of letters, digits and +=,.@_-.');
 }
 
 export function checkPolicyName(name: string): void {
-  if (!POLICY_NAME.test(name)) throw ValidationError.field('policyName', 'Policy names are 1-128 characters of letters, digits and +=,.@_-.');
+  if (!POLICY_NAME.test(name)) throw ValidationError.field('/policyName', 'Policy names are 1-128 characters of letters, digits and +=,.@_-.');
 }
 
 /** Validates names and the policy document before anything reaches a store. */

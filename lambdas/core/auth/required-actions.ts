@@ -1,6 +1,7 @@
 // Which IAM actions an operation needs on which resource, including the extra actions each
 // operation's "Permissions" paragraph in the service model demands for certain inputs.
 import { ValidationError } from '../errors';
+import { bucketArn, indexArn, parseArn, type ArnScope } from '../resources';
 
 /** Every s3vectors action (AWS service authorization reference + the two index-mode operations). */
 export const S3VECTORS_ACTIONS = [
@@ -22,43 +23,39 @@ export interface ActionCheck {
   tagKeys?: string[];
 }
 
-export interface ArnScope {
-  region: string;
-  accountId: string;
-}
+export type { ArnScope };
 
 type Input = Record<string, unknown>;
-
-const BUCKET_ARN = /^arn:aws[-a-z0-9]*:s3vectors:[a-z0-9-]+:[0-9]{12}:bucket\/([^/]+)$/;
-const INDEX_ARN = /^arn:aws[-a-z0-9]*:s3vectors:[a-z0-9-]+:[0-9]{12}:bucket\/([^/]+)\/index\/([^/]+)$/;
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 const isTrue = (v: unknown) => v === true;
 
+// The ARN a request names is checked as given (even another account's, which then finds no grant);
+// a name is turned into this endpoint's ARN.
 function bucketTarget(scope: ArnScope, input: Input): { arn: string; bucketName: string } {
   const arn = str(input.vectorBucketArn);
-  const m = arn ? BUCKET_ARN.exec(arn) : undefined;
-  if (arn && m) return { arn, bucketName: m[1] };
+  const parsed = arn ? parseArn(arn) : undefined;
+  if (arn && parsed && parsed.index === undefined) return { arn, bucketName: parsed.bucket };
   const name = str(input.vectorBucketName);
-  if (!name) throw ValidationError.field('vectorBucketName', 'Either vectorBucketName or vectorBucketArn must be specified.');
-  return { arn: `arn:aws:s3vectors:${scope.region}:${scope.accountId}:bucket/${name}`, bucketName: name };
+  if (!name) throw ValidationError.field('/vectorBucketName', 'Either vectorBucketName or vectorBucketArn must be specified.');
+  return { arn: bucketArn(scope, name), bucketName: name };
 }
 
 function indexTarget(scope: ArnScope, input: Input): { arn: string; bucketName: string } {
   const arn = str(input.indexArn);
-  const m = arn ? INDEX_ARN.exec(arn) : undefined;
-  if (arn && m) return { arn, bucketName: m[1] };
+  const parsed = arn ? parseArn(arn) : undefined;
+  if (arn && parsed?.index !== undefined) return { arn, bucketName: parsed.bucket };
   const index = str(input.indexName);
-  if (!index) throw ValidationError.field('indexName', 'Either indexArn or both vectorBucketName and indexName must be specified.');
+  if (!index) throw ValidationError.field('/indexName', 'Either indexArn or both vectorBucketName and indexName must be specified.');
   const bucket = bucketTarget(scope, input);
-  return { arn: `${bucket.arn}/index/${index}`, bucketName: bucket.bucketName };
+  return { arn: indexArn(scope, bucket.bucketName, index), bucketName: bucket.bucketName };
 }
 
 function tagTarget(input: Input): { arn: string; bucketName: string } {
   const arn = str(input.resourceArn) ?? '';
-  const m = INDEX_ARN.exec(arn) ?? BUCKET_ARN.exec(arn);
-  if (!m) throw ValidationError.field('resourceArn', 'Invalid resource ARN.');
-  return { arn, bucketName: m[1] };
+  const parsed = parseArn(arn);
+  if (!parsed) throw ValidationError.field('/resourceArn', 'Invalid resource ARN.');
+  return { arn, bucketName: parsed.bucket };
 }
 
 function tagsOf(input: Input): Record<string, string> | undefined {
