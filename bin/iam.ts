@@ -15,6 +15,9 @@ import { readLiveCatalogEndpoint } from '../lambdas/local/catalog-endpoint';
 import { startDynalite, type EmbeddedDynamo } from '../lambdas/local/dynalite';
 import { CATALOG_TABLE } from '../lambdas/local/local-service';
 
+// The SDK here only talks to the local catalog: its Node-version notice is noise on a CLI's stderr.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const USAGE = `Usage: npm run iam -- <command> [--data-dir ./data] [--json]
 
 Commands:
@@ -52,6 +55,15 @@ async function openCatalog(dataDir: string): Promise<Catalog> {
   const live = await readLiveCatalogEndpoint(dataDir);
   let embedded: EmbeddedDynamo | undefined;
   if (!live) {
+    // dynalite reports a catalog held open by another process (LevelDB's lock) by throwing from a
+    // callback, outside any promise we hold: turn that into a message instead of a stack trace.
+    process.once('uncaughtException', (error) => {
+      console.error(
+        `error: cannot open the catalog in ${dataDir} (${error.message}). It is probably in use by a running server ` +
+          `that does not publish its endpoint in ${dataDir}/catalog-endpoint (stop it first)`,
+      );
+      process.exit(1);
+    });
     if (!existsSync(dataDir)) throw new UsageError(`data directory ${dataDir} does not exist (start the server once, or pass --data-dir)`);
     mkdirSync(join(dataDir, 'catalog'), { recursive: true });
     embedded = await startDynalite(join(dataDir, 'catalog'));

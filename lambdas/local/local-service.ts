@@ -10,6 +10,7 @@ import type { Deps } from '../core/deps';
 import { authenticateStep, authorizeStep, cachedDecider, policyDocumentDecider, sigv4Authenticator } from '../runtime/auth-steps';
 import { createDeps } from '../runtime/deps';
 import type { PipelineSteps } from '../runtime/pipeline';
+import { removeCatalogEndpoint, writeCatalogEndpoint } from './catalog-endpoint';
 import { startDynalite } from './dynalite';
 import { startLocalServer } from './server';
 
@@ -46,6 +47,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   mkdirSync(join(dataDir, 'vectors'), { recursive: true });
   if (!options.inMemoryCatalog) mkdirSync(join(dataDir, 'catalog'), { recursive: true });
   const dynamo = await startDynalite(options.inMemoryCatalog ? undefined : join(dataDir, 'catalog'));
+  // dynalite's files admit one process; `npm run iam` and `npm run status` use this endpoint meanwhile.
+  if (!options.inMemoryCatalog) writeCatalogEndpoint(dataDir, dynamo.endpoint);
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: options.config.region,
@@ -70,6 +73,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       await server.close();
       await deps.store.close();
       client.destroy();
+      if (!options.inMemoryCatalog) removeCatalogEndpoint(dataDir, dynamo.endpoint);
       await dynamo.close();
     },
   };

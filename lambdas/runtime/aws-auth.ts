@@ -16,7 +16,7 @@ import {
 } from '../adapters/iam-simulator';
 import { authorize, type Decision } from '../core/auth/authorize';
 import type { Caller } from '../core/auth/identities';
-import { principalFromArn, type Principal } from '../core/auth/principal';
+import { principalFromArn, simulationArn, type Principal } from '../core/auth/principal';
 import { AccessDeniedError, ProtocolError } from '../core/errors';
 import { authenticateStep, authorizeStep, type Authenticator, type Decider, type DecisionRequest } from './auth-steps';
 import { logger } from './logger';
@@ -57,11 +57,6 @@ export function apiGatewayAuthenticator(): Authenticator {
 }
 
 /** `arn:aws:sts::A:assumed-role/R/session` → `arn:aws:iam::A:role/R`; other principals as they are. */
-export function simulationArn(principal: Principal): string {
-  if (principal.kind !== 'assumed-role') return principal.arn;
-  const [, partition, , , account, rest] = principal.arn.split(':');
-  return `arn:${partition}:iam::${account}:role/${rest.split('/')[1]}`;
-}
 
 function contextEntries(principal: Principal, request: DecisionRequest, now: Date): ContextEntry[] {
   const entries: ContextEntry[] = [];

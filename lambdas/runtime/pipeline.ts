@@ -1,5 +1,6 @@
 // The handler pipeline every operation runs, in AWS and locally:
-//   decode (event → input) → authenticate → validate (model + limits) → authorize → use case.
+//   prepare → authenticate → decode (event → input) → validate (model + limits) → authorize → use case.
+// Authentication reads only the raw event, so an unsigned request is refused before its body is read.
 // Errors from any step leave through one place that writes the modeled error.
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -28,13 +29,18 @@ export interface PipelineSteps {
   authorize?: Step;
 }
 
-const decode = (operation: Operation, loadDeps: () => Promise<Deps>): Step => ({
+const prepare = (operation: Operation, loadDeps: () => Promise<Deps>): Step => ({
   before: async (request) => {
     const context = request.context;
     context.operation = operation;
     context.requestId = request.event.requestContext?.requestId ?? randomUUID();
     context.deps = await loadDeps();
-    context.input = decodeInput(operation, request.event);
+  },
+});
+
+const decode = (operation: Operation): Step => ({
+  before: (request) => {
+    request.context.input = decodeInput(operation, request.event);
   },
 });
 
@@ -65,9 +71,9 @@ export function makeHandler(operationName: string, loadDeps: () => Promise<Deps>
   if (!operation || !useCase) throw new Error(`unknown operation ${operationName}`);
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, OperationContext>()
     .use(awsErrors())
-    .use(decode(operation, loadDeps));
+    .use(prepare(operation, loadDeps));
   if (steps.authenticate) handler.use(steps.authenticate);
-  handler.use(validate(operation));
+  handler.use(decode(operation)).use(validate(operation));
   if (steps.authorize) handler.use(steps.authorize);
   return handler.handler(async (_event, context) =>
     successResult(operation, await useCase(context.deps, context.input), context.requestId),

@@ -3,7 +3,7 @@
 // policy; wildcards, NotAction/NotResource/NotPrincipal, every condition operator).
 import { createValidatedPolicy, validateResourcePolicy } from '@cloud-copilot/iam-policy';
 import { runSimulation, runUnsafeSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
-import type { Principal } from './principal';
+import { simulationArn, type Principal } from './principal';
 
 export type Decision = 'allow' | 'deny' | 'implicit-deny';
 
@@ -48,7 +48,7 @@ const PRINCIPAL_TYPE: Record<Principal['kind'], string | undefined> = {
 function contextVariables(principal: Principal, ctx: AuthorizeContext): Record<string, string | string[]> {
   const vars: Record<string, string | string[]> = {
     'aws:SourceIp': ctx.sourceIp,
-    'aws:PrincipalArn': principal.arn,
+    'aws:PrincipalArn': simulationArn(principal), // a role session is evaluated as its role
     'aws:PrincipalAccount': principal.accountId,
     'aws:CurrentTime': ctx.currentTime.toISOString(),
     'aws:EpochTime': String(Math.floor(ctx.currentTime.getTime() / 1000)),

@@ -37,3 +37,13 @@ export function principalFromArn(arn: string): Principal | undefined {
   if (service === 'sts' && /^assumed-role\/[^/]+\/[^/]+$/.test(rest)) return { arn, accountId, kind: 'assumed-role' };
   return undefined;
 }
+
+/**
+ * The ARN IAM evaluates a principal as: for an assumed-role session that is its role
+ * (aws:PrincipalArn, SimulatePrincipalPolicy), for everyone else their own ARN.
+ */
+export function simulationArn(principal: Principal): string {
+  if (principal.kind !== 'assumed-role') return principal.arn;
+  const [, partition, , , account, rest] = principal.arn.split(':');
+  return `arn:${partition}:iam::${account}:role/${rest.split('/')[1]}`;
+}
