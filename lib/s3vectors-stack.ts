@@ -3,7 +3,7 @@
 // concurrent writers never lose a commit; plus a scheduled optimize Lambda.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -14,8 +14,9 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { limitsFromEnv, type Limits } from '../lambdas/core/config';
-import { LanceDbLayer, type LambdaArchitecture } from './lancedb-layer';
+import { IAM_SIMULATOR_ACTIONS } from '../lambdas/adapters/iam-simulator';
+import { LIMIT_ENV, type Limits } from '../lambdas/core/config';
+import { LAYER_JS_PACKAGES, LanceDbLayer, type LambdaArchitecture } from './lancedb-layer';
 import { operationSpecs, type OperationClass, type OperationSpec } from './operations';
 
 const PROJECT_ROOT = resolve(__dirname, '..');
@@ -68,26 +69,8 @@ export interface S3VectorsStackProps extends StackProps {
   environment?: Record<string, string>;
 }
 
-/**
- * Environment variable names of the limits, read from lambdas/core/config.ts itself: it is asked
- * to parse an environment where every variable it reads holds a distinct number, and the number
- * each limit comes back with names its variable.
- */
-export function limitEnvironmentNames(): Record<keyof Limits, string> {
-  const names: string[] = [];
-  const probe = new Proxy({} as NodeJS.ProcessEnv, {
-    get(_target, name) {
-      if (typeof name !== 'string') return undefined;
-      names.push(name);
-      return String(names.length);
-    },
-  });
-  const parsed = limitsFromEnv(probe);
-  return Object.fromEntries(Object.entries(parsed).map(([key, n]) => [key, names[n - 1]])) as Record<keyof Limits, string>;
-}
-
 export function limitsEnvironment(limits: Partial<Limits> = {}): Record<string, string> {
-  const names = limitEnvironmentNames();
+  const names = LIMIT_ENV;
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(limits) as [keyof Limits, number | undefined][]) {
     if (value === undefined) continue;
@@ -264,6 +247,13 @@ export class S3VectorsStack extends Stack {
   }
 
   private grantOperation(fn: lambda.IFunction, spec: OperationSpec): void {
+    // Authorization asks IAM what the calling user or role may do (lambdas/runtime/aws-auth.ts).
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [...IAM_SIMULATOR_ACTIONS],
+        resources: [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:user/*`, `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/*`],
+      }),
+    );
     this.grantCatalog(fn, spec.catalog, spec.issuesCursors);
     if (spec.vectors !== 'none') this.grantVectors(fn, spec.vectors);
   }
@@ -325,6 +315,7 @@ export function handlerBundling(): nodejs.BundlingOptions {
     externalModules: [
       '@lancedb/lancedb-*', // the native platform package: from the layer (/opt/nodejs/node_modules)
       '*.node',
+      ...LAYER_JS_PACKAGES, // read their own data files at run time: from the layer too
       // LanceDB's optional embedding providers, loaded lazily and never by this service.
       'openai',
       '@huggingface/transformers',

@@ -53,7 +53,8 @@ export interface ServiceConfig {
 
 const AWS_CLASSIC_CUTOFF = '2026-09-30T00:00:00Z';
 
-const LIMIT_ENV: Record<keyof Limits, string> = {
+/** The environment variable that sets each limit (also used by the CDK stack to pass its props). */
+export const LIMIT_ENV: Record<keyof Limits, string> = {
   maxVectorsPerPut: 'S3V_MAX_VECTORS_PER_PUT',
   maxKeysPerGet: 'S3V_MAX_KEYS_PER_GET',
   maxKeysPerDelete: 'S3V_MAX_KEYS_PER_DELETE',

@@ -8,6 +8,8 @@ import { credentialLookup, type IdentityStore, type RootCredentials } from '../c
 import type { ServiceConfig } from '../core/config';
 import type { Deps } from '../core/deps';
 import { authenticateStep, authorizeStep, cachedDecider, policyDocumentDecider, sigv4Authenticator } from '../runtime/auth-steps';
+import type { LanceStoreOptions } from '../adapters/lance/lance-store';
+import { startMaintenanceLoop, type MaintenanceLoop } from '../maintenance/maintenance';
 import { createDeps } from '../runtime/deps';
 import type { PipelineSteps } from '../runtime/pipeline';
 import { removeCatalogEndpoint, writeCatalogEndpoint } from './catalog-endpoint';
@@ -21,14 +23,20 @@ export interface LocalServiceOptions {
   port?: number;
   /** Keep the catalog in memory (tests); by default it persists under dataDir/catalog. */
   inMemoryCatalog?: boolean;
+  /** Where the vectors live; by default LanceDB folders under dataDir/vectors. */
+  storage?: LanceStoreOptions;
   /** SigV4 with these root keys plus the users in the catalog; `off` lets anyone in. */
   auth: { root: RootCredentials; decisionCacheMs?: number } | 'off';
+  /** Background optimize (compaction, index builds) on a timer; on unless false or S3V_MAINT=off. */
+  maintenance?: boolean;
 }
 
 export interface LocalService {
   url: string;
   deps: Deps;
   identities: IdentityStore;
+  /** The maintenance timer, when on: `runNow({ catchUp: true })` waits until every index is caught up. */
+  maintenance?: MaintenanceLoop;
   close(): Promise<void>;
 }
 
@@ -59,18 +67,21 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     config: options.config,
     table: CATALOG_TABLE,
     dynamo: client,
-    storage: { uri: join(dataDir, 'vectors') },
+    storage: options.storage ?? { uri: join(dataDir, 'vectors') },
   });
   await deps.catalog.ensureTable();
   const identities = new DynamoIdentityStore(client, CATALOG_TABLE);
   const steps = authSteps(options.config, identities, options.auth);
   const server = await startLocalServer({ deps, host: options.host, port: options.port, steps });
+  const maintenance = options.maintenance === false || process.env.S3V_MAINT === 'off' ? undefined : startMaintenanceLoop(deps);
   return {
     url: server.url,
     deps,
     identities,
+    maintenance,
     close: async () => {
       await server.close();
+      await maintenance?.stop();
       await deps.store.close();
       client.destroy();
       if (!options.inMemoryCatalog) removeCatalogEndpoint(dataDir, dynamo.endpoint);

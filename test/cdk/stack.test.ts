@@ -6,9 +6,8 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { operationNames } from '../../lambdas/core/model';
-import { AWS_LIMITS } from '../../lambdas/core/config';
 import { operationSpecs } from '../../lib/operations';
-import { DEFAULT_MAINTENANCE_ENTRY, limitEnvironmentNames, S3VectorsStack, type S3VectorsStackProps } from '../../lib/s3vectors-stack';
+import { DEFAULT_MAINTENANCE_ENTRY, S3VectorsStack, type S3VectorsStackProps } from '../../lib/s3vectors-stack';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any>; Metadata?: Record<string, any> }>;
 
@@ -231,13 +230,6 @@ describe('maintenance and outputs', () => {
 });
 
 describe('props', () => {
-  test('limit environment names come from the config module, one per limit', () => {
-    const names = limitEnvironmentNames();
-    expect(Object.keys(names).sort()).toEqual(Object.keys(AWS_LIMITS).sort());
-    expect(new Set(Object.values(names)).size).toBe(Object.keys(AWS_LIMITS).length);
-    expect(names.maxTopK).toBe('S3V_MAX_TOP_K');
-  });
-
   test('architecture, limits, sizing, schedule, removal policy, optimize: false', () => {
     const custom = synth({
       architecture: 'arm64',

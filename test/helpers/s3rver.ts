@@ -9,6 +9,7 @@ import { join } from 'node:path';
 // s3rver ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
+  store: Record<string, unknown>;
   configureBuckets(): Promise<void>;
   callback(): (req: unknown, res: unknown) => void;
   logger?: { exceptions: { unhandle(): void }; close(): void };
@@ -28,6 +29,33 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
+/** Object operations of s3rver's filesystem store: each is several file operations. */
+const STORE_OPERATIONS = ['getMetadata', 'existsObject', 'getObject', 'putObject', 'copyObject', 'deleteObject', 'listObjects', 'putObjectMultipart'];
+
+/**
+ * Amazon S3 is strongly consistent: a write, copy or delete is all-or-nothing and every later read
+ * sees it. s3rver's store is not — CopyObject writes the object file and then its metadata file, so
+ * a HEAD in between answers 404, and a DELETE racing a COPY of the same key leaves half an object.
+ * Lance's s3+ddb commit protocol copies manifests while other processes read them, so those windows
+ * break commits that S3 would never break. Running the store's object operations one at a time gives
+ * s3rver S3's atomicity (at loopback speed it costs little).
+ */
+function linearize(store: Record<string, unknown>): void {
+  let tail: Promise<unknown> = Promise.resolve();
+  // The store's methods call each other (copyObject → getMetadata): inside, they use the originals.
+  const inner = Object.create(store) as Record<string, unknown>;
+  for (const name of STORE_OPERATIONS) {
+    const original = store[name] as (...args: unknown[]) => Promise<unknown>;
+    if (typeof original !== 'function') continue;
+    inner[name] = original;
+    store[name] = (...args: unknown[]) => {
+      const run = tail.then(() => original.apply(inner, args));
+      tail = run.catch(() => undefined);
+      return run;
+    };
+  }
+}
+
 export async function startS3rver(buckets: string[]): Promise<LocalS3> {
   const directory = mkdtempSync(join(tmpdir(), 's3rver-'));
   const app = new S3rver({
@@ -38,6 +66,7 @@ export async function startS3rver(buckets: string[]): Promise<LocalS3> {
     vhostBuckets: false,
   });
   await app.configureBuckets();
+  linearize(app.store);
   const handle = app.callback();
   const requests: S3Request[] = [];
   const server: Server = createServer((req, res) => {

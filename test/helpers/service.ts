@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serviceConfigFromEnv } from '../../lambdas/core/config';
 import { startLocalService, type LocalService, type LocalServiceOptions } from '../../lambdas/local/local-service';
+import { startS3Storage, type S3Storage } from './s3-storage';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
@@ -25,6 +26,10 @@ export interface TestServiceOptions {
   persistCatalog?: boolean;
   /** Defaults to SigV4 with TEST_CREDENTIALS as the root user. */
   auth?: LocalServiceOptions['auth'];
+  /** `s3`: LanceDB on s3+ddb:// (s3rver + dynalite), as the Lambdas run; default from S3V_TEST_STORAGE, else local. */
+  storage?: 'local' | 's3';
+  /** The background maintenance timer; off by default so suites stay deterministic. */
+  maintenance?: boolean;
 }
 
 export function clientFor(url: string, credentials = TEST_CREDENTIALS, region = REGION): S3VectorsClient {
@@ -34,11 +39,14 @@ export function clientFor(url: string, credentials = TEST_CREDENTIALS, region = 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 's3v-test-'));
   const config = serviceConfigFromEnv({ S3V_REGION: REGION, S3V_ACCOUNT_ID: ACCOUNT, ...options.env });
+  const s3: S3Storage | undefined = (options.storage ?? process.env.S3V_TEST_STORAGE) === 's3' ? await startS3Storage() : undefined;
   const service = await startLocalService({
     dataDir,
     config,
     inMemoryCatalog: !options.persistCatalog,
     auth: options.auth ?? { root: TEST_CREDENTIALS },
+    storage: s3?.storage,
+    maintenance: options.maintenance ?? false,
   });
   const client = clientFor(service.url);
   return {
@@ -49,6 +57,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     close: async () => {
       client.destroy();
       await service.close();
+      await s3?.close();
       if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -50,7 +50,9 @@ const CATALOG = 'open-s3vectors-catalog';
 const COMMITS = 'open-s3vectors-commits';
 const STAGE = 'v1';
 const API_ID = 'a1b2c3d4e5';
-const CALLER = { accessKey: 'AKIAIOSFODNN7EXAMPLE', user: 'AIDAJQABLZS4A3QDU576Q', userArn: `arn:aws:iam::${ACCOUNT}:user/alice` };
+// The account's root user: its requests never need IAM (which cannot run here); the IAM path of the
+// handlers is covered with a stubbed IAM client in test/auth/aws-auth.test.ts.
+const CALLER = { accessKey: 'AKIAIOSFODNN7EXAMPLE', user: ACCOUNT, userArn: `arn:aws:iam::${ACCOUNT}:root` };
 
 jest.setTimeout(240_000);
 
@@ -338,7 +340,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
     LAMBDA_TASK_ROOT: workdir,
-    S3V_LOG_LEVEL: 'silent',
+    S3V_LOG_LEVEL: process.env.S3MODE_LOG_LEVEL ?? 'silent',
     ...assets.environment,
     S3V_STORAGE_OPTIONS: JSON.stringify(storageOptions),
     S3V_DYNAMODB_ENDPOINT: dynamoEndpoint,

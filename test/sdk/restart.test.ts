@@ -7,7 +7,7 @@ import { startTestService } from '../helpers/service';
 it('keeps buckets, indexes and vectors across a restart of the server', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 's3v-restart-'));
   try {
-    const first = await startTestService({ dataDir, keepData: true, persistCatalog: true });
+    const first = await startTestService({ dataDir, keepData: true, persistCatalog: true, storage: 'local' });
     await first.client.send(new CreateVectorBucketCommand({ vectorBucketName: 'durable', tags: { keep: 'yes' } }));
     await first.client.send(new CreateIndexCommand({ vectorBucketName: 'durable', indexName: 'idx', dataType: 'float32', dimension: 3, distanceMetric: 'euclidean' }));
     await first.client.send(
@@ -15,7 +15,7 @@ it('keeps buckets, indexes and vectors across a restart of the server', async ()
     );
     await first.close();
 
-    const second = await startTestService({ dataDir, keepData: true, persistCatalog: true });
+    const second = await startTestService({ dataDir, keepData: true, persistCatalog: true, storage: 'local' });
     try {
       const buckets = await second.client.send(new ListVectorBucketsCommand({}));
       expect(buckets.vectorBuckets!.map((b) => b.vectorBucketName)).toEqual(['durable']);

@@ -1,0 +1,287 @@
+// Index maintenance: one module, run by the local server's timer (startMaintenanceLoop), by the
+// scheduled Lambda (handler.ts), and synchronously by whoever needs "caught up" (runMaintenanceOnce
+// with catchUp, e.g. the benchmark).
+//
+// Per index: read cheap statistics, decide (decide.ts), then run the due actions one by one. Every
+// action is a single Lance commit (create index, optimize), so writes and queries go on meanwhile
+// against the previous version, and a run that fails or is killed leaves the last committed version
+// as it was. Upserts that lose a commit race against compaction are retried by the store.
+import { LanceVectorStore } from '../adapters/lance/lance-store';
+import type { TableStats } from '../adapters/lance/index-stats';
+import type { MaintenanceState } from '../adapters/lance/maintenance-state';
+import type { Deps } from '../core/deps';
+import type { IndexRecord } from '../core/ports';
+import { logger } from '../runtime/logger';
+import { maintenanceConfigFromEnv, type MaintenanceConfig } from './config';
+import { decide, estimateMs, type Action } from './decide';
+
+const log = logger.child({ component: 'maintenance' });
+
+export interface MaintenanceOptions {
+  config?: MaintenanceConfig;
+  /** Fold in every unindexed row and compact now, ignoring age and size thresholds. */
+  catchUp?: boolean;
+  /** Epoch ms by which the run must be done (the Lambda's budget); actions that would not fit wait. */
+  deadline?: number;
+  /** Checked between actions: a stopping server ends the run early. */
+  shouldStop?: () => boolean;
+  /** Injectable clock (epoch ms). */
+  now?: () => number;
+}
+
+export interface IndexReport {
+  bucket: string;
+  index: string;
+  storageId: string;
+  outcome: 'idle' | 'ok' | 'failed' | 'partial' | 'empty';
+  actions: { kind: Action['kind']; reason: string; ms: number; error?: string }[];
+  deferred: Action['kind'][];
+  before?: Pick<TableStats, 'rows' | 'fragments' | 'smallFragments' | 'version'>;
+}
+
+export interface RunReport {
+  startedAt: number;
+  ms: number;
+  indexes: IndexReport[];
+  /** True when every index was looked at (no deadline or stop cut the pass short). */
+  complete: boolean;
+}
+
+/** The store maintenance works on: the LanceDB adapter (the only VectorStorePort with tables). */
+export function maintainableStore(deps: Pick<Deps, 'store'>): LanceVectorStore {
+  if (!(deps.store instanceof LanceVectorStore)) throw new Error('index maintenance needs the LanceDB vector store');
+  return deps.store;
+}
+
+// One maintenance run per index at a time in this process (the timer and a synchronous caller may
+// overlap); across processes Lance's commit protocol keeps concurrent runs safe.
+const perIndex = new Map<string, Promise<unknown>>();
+
+function serialized<T>(storageId: string, run: () => Promise<T>): Promise<T> {
+  const previous = perIndex.get(storageId) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(run);
+  perIndex.set(storageId, next);
+  const cleanup = () => perIndex.get(storageId) === next && perIndex.delete(storageId);
+  next.then(cleanup, cleanup);
+  return next;
+}
+
+function brief(stats: TableStats): IndexReport['before'] {
+  return { rows: stats.rows, fragments: stats.fragments, smallFragments: stats.smallFragments, version: stats.version };
+}
+
+async function runAction(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number): Promise<void> {
+  switch (action.kind) {
+    case 'vector-index':
+      return store.createVectorIndex(index, action.params);
+    case 'tokens-index':
+      return store.createScalarIndex(index, 'meta_tokens', 'LABEL_LIST');
+    case 'key-index':
+      return store.createScalarIndex(index, 'key', 'BTREE');
+    case 'optimize':
+      await store.optimize(index, new Date(now - config.keepVersionsSeconds * 1000));
+      return;
+  }
+}
+
+/** Maintains one index: decide from its statistics, run what is due, record the state. */
+export function maintainIndex(deps: Pick<Deps, 'store'>, index: IndexRecord, options: MaintenanceOptions = {}): Promise<IndexReport> {
+  return serialized(index.storageId, () => maintainIndexNow(deps, index, options));
+}
+
+async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, options: MaintenanceOptions): Promise<IndexReport> {
+  const store = maintainableStore(deps);
+  const config = options.config ?? maintenanceConfigFromEnv();
+  const clock = options.now ?? Date.now;
+  const report: IndexReport = { bucket: index.bucketName, index: index.name, storageId: index.storageId, outcome: 'idle', actions: [], deferred: [] };
+  const started = clock();
+  let stats = await store.tableStats(index);
+  if (!stats) {
+    report.outcome = 'empty';
+    return report;
+  }
+  report.before = brief(stats);
+  const state: MaintenanceState = { ...(await store.maintenanceState.read(index.storageId)) };
+  // With catchUp, decide again after the builds: rows written during a long build are folded in.
+  for (let pass = 0; pass < (options.catchUp ? 3 : 1); pass++) {
+    const compacted = report.actions.some((a) => a.kind === 'optimize' && !a.error);
+    const decision = decide(stats, index.dimension, state, config, clock(), { catchUp: options.catchUp, compacted });
+    if (decision.actions.length === 0) break;
+    for (const action of decision.actions) {
+      // The LABEL_LIST index comes with the ANN index (alone it slows flat filtered search down).
+      const vectorMissing = action.kind === 'tokens-index' && report.deferred.includes('vector-index');
+      if (options.shouldStop?.() || vectorMissing) {
+        report.deferred.push(action.kind);
+        continue;
+      }
+      const expected = estimateMs(action, stats, index.dimension, config);
+      if (options.deadline !== undefined && clock() + expected > options.deadline) {
+        report.deferred.push(action.kind);
+        log.info({ event: 'maintenance.deferred', storageId: index.storageId, action: action.kind, expectedMs: Math.round(expected) }, 'action deferred: not enough time left');
+        continue;
+      }
+      const t0 = clock();
+      try {
+        await runAction(store, index, action, config, t0);
+        const ms = clock() - t0;
+        report.actions.push({ kind: action.kind, reason: action.reason, ms });
+        if (action.kind === 'vector-index') {
+          state.trainedRows = stats.rows;
+          state.trainedAt = t0;
+        }
+        if (action.kind === 'optimize') state.lastOptimizeAt = t0;
+        log.info(
+          { event: 'maintenance.action', bucket: index.bucketName, index: index.name, storageId: index.storageId, action: action.kind, reason: action.reason, ms: Math.round(ms), rows: stats.rows },
+          `${action.kind} done`,
+        );
+      } catch (error) {
+        const ms = clock() - t0;
+        report.actions.push({ kind: action.kind, reason: action.reason, ms, error: String((error as Error)?.message ?? error) });
+        log.warn(
+          { event: 'maintenance.failed', bucket: index.bucketName, index: index.name, storageId: index.storageId, action: action.kind, ms: Math.round(ms), err: error },
+          `${action.kind} failed; the index keeps its last committed version`,
+        );
+      }
+    }
+    const next = await store.tableStats(index);
+    if (!next) break;
+    stats = next;
+    if (report.deferred.length || report.actions.some((a) => a.error)) break;
+  }
+  const failed = report.actions.filter((a) => a.error).length;
+  report.outcome = report.actions.length === 0 ? (report.deferred.length ? 'partial' : 'idle') : failed === report.actions.length ? 'failed' : failed || report.deferred.length ? 'partial' : 'ok';
+  const ran = report.actions.filter((a) => !a.error).map((a) => a.kind);
+  Object.assign(state, {
+    lastRunAt: started,
+    lastDurationMs: clock() - started,
+    versionAfterRun: stats.version,
+    ...(report.outcome === 'idle' ? {} : { lastOutcome: report.outcome === 'ok' ? 'ok' : report.outcome === 'failed' ? 'failed' : 'partial', lastActions: ran }),
+    ...(failed ? { lastError: report.actions.find((a) => a.error)!.error } : report.outcome === 'ok' ? { lastError: undefined } : {}),
+  } satisfies MaintenanceState);
+  try {
+    await store.maintenanceState.write(index.storageId, state);
+  } catch (error) {
+    log.warn({ event: 'maintenance.state-failed', storageId: index.storageId, err: error }, 'could not record maintenance state');
+  }
+  if (report.outcome !== 'idle') {
+    log.info(
+      { event: 'maintenance.index', bucket: index.bucketName, index: index.name, storageId: index.storageId, outcome: report.outcome, actions: ran, deferred: report.deferred, ms: Math.round(clock() - started), rows: stats.rows, fragments: stats.fragments },
+      'index maintained',
+    );
+  }
+  return report;
+}
+
+/** Every index of every bucket, in catalog order. */
+export async function* allIndexes(deps: Pick<Deps, 'catalog'>): AsyncGenerator<IndexRecord> {
+  let afterBucket: string | undefined;
+  do {
+    const buckets = await deps.catalog.listBuckets({ limit: 100, after: afterBucket });
+    for (const bucket of buckets.items) {
+      let afterIndex: string | undefined;
+      do {
+        const indexes = await deps.catalog.listIndexes(bucket.name, { limit: 100, after: afterIndex });
+        yield* indexes.items;
+        afterIndex = indexes.last;
+      } while (afterIndex !== undefined);
+    }
+    afterBucket = buckets.last;
+  } while (afterBucket !== undefined);
+}
+
+let lastStateCompaction = 0;
+
+/** One pass over every index. Resolves when the pass is done; never throws for one index's failure. */
+export async function runMaintenanceOnce(deps: Pick<Deps, 'catalog' | 'store'>, options: MaintenanceOptions = {}): Promise<RunReport> {
+  const store = maintainableStore(deps);
+  const config = options.config ?? maintenanceConfigFromEnv();
+  const clock = options.now ?? Date.now;
+  const startedAt = clock();
+  const report: RunReport = { startedAt, ms: 0, indexes: [], complete: true };
+  const seen = new Set<string>();
+  for await (const index of allIndexes(deps)) {
+    seen.add(index.storageId);
+    if (options.shouldStop?.() || (options.deadline !== undefined && clock() >= options.deadline)) {
+      report.complete = false;
+      break;
+    }
+    try {
+      const result = await maintainIndex(deps, index, { ...options, config });
+      report.indexes.push(result);
+      if (result.deferred.length) report.complete = false;
+    } catch (error) {
+      report.complete = false;
+      report.indexes.push({ bucket: index.bucketName, index: index.name, storageId: index.storageId, outcome: 'failed', actions: [], deferred: [] });
+      log.warn({ event: 'maintenance.failed', storageId: index.storageId, err: error }, 'index maintenance failed');
+    }
+  }
+  // Housekeeping of the state table itself: forget deleted indexes, drop its old versions.
+  try {
+    if (report.complete) {
+      const states = await store.maintenanceState.readAll();
+      await store.maintenanceState.remove([...states.keys()].filter((id) => !seen.has(id)));
+    }
+    if (clock() - lastStateCompaction >= config.keepVersionsSeconds * 1000) {
+      lastStateCompaction = clock();
+      await store.maintenanceState.compact(new Date(clock() - config.keepVersionsSeconds * 1000));
+    }
+  } catch (error) {
+    log.warn({ event: 'maintenance.state-failed', err: error }, 'maintenance state housekeeping failed');
+  }
+  report.ms = clock() - startedAt;
+  const busy = report.indexes.filter((i) => i.outcome !== 'idle' && i.outcome !== 'empty');
+  if (busy.length) log.info({ event: 'maintenance.run', indexes: report.indexes.length, maintained: busy.length, complete: report.complete, ms: Math.round(report.ms) }, 'maintenance pass');
+  return report;
+}
+
+export interface MaintenanceLoop {
+  /** Runs a pass now (after the one in flight, if any) and resolves with its report. */
+  runNow(options?: Pick<MaintenanceOptions, 'catchUp'>): Promise<RunReport>;
+  /** Stops the timer; resolves once the pass in flight has finished its current action. */
+  stop(): Promise<void>;
+}
+
+export interface MaintenanceLoopOptions {
+  config?: MaintenanceConfig;
+  /** Overrides config.intervalSeconds. */
+  intervalMs?: number;
+}
+
+/** The local server's maintenance timer: a pass every interval, never two at once. */
+export function startMaintenanceLoop(deps: Pick<Deps, 'catalog' | 'store'>, options: MaintenanceLoopOptions = {}): MaintenanceLoop {
+  maintainableStore(deps);
+  const config = options.config ?? maintenanceConfigFromEnv();
+  const intervalMs = options.intervalMs ?? config.intervalSeconds * 1000;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<RunReport> | undefined;
+
+  const pass = (catchUp = false): Promise<RunReport> => {
+    const previous = current ?? Promise.resolve(undefined);
+    const run = previous
+      .catch(() => undefined)
+      .then(() => runMaintenanceOnce(deps, { config, catchUp, shouldStop: () => stopped }));
+    current = run;
+    run.finally(() => current === run && (current = undefined)).catch(() => undefined);
+    return run;
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      pass()
+        .catch((error) => log.error({ event: 'maintenance.failed', err: error }, 'maintenance pass failed'))
+        .finally(schedule);
+    }, intervalMs);
+    timer.unref();
+  };
+  schedule();
+  log.info({ event: 'maintenance.started', intervalMs }, 'maintenance timer started');
+  return {
+    runNow: (opts = {}) => pass(opts.catchUp ?? false),
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await current?.catch(() => undefined);
+    },
+  };
+}

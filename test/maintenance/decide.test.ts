@@ -1,0 +1,82 @@
+import { DEFAULT_MAINTENANCE_CONFIG, annMinRows, maintenanceConfigFromEnv } from '../../lambdas/maintenance/config';
+import { decide } from '../../lambdas/maintenance/decide';
+import type { IndexInfo, TableStats } from '../../lambdas/adapters/lance/index-stats';
+import { DEFAULT_SEARCH_SETTINGS, needsExactRetry, planSearch, searchSettingsFromEnv } from '../../lambdas/adapters/lance/search-plan';
+
+const config = { ...DEFAULT_MAINTENANCE_CONFIG, annMinRows: 1000, keyIndexMinRows: 5000 };
+const NOW = 1_000_000_000;
+
+function stats(rows: number, indices: Partial<IndexInfo>[] = [], extra: Partial<TableStats> = {}): TableStats {
+  return {
+    rows,
+    fragments: 1,
+    smallFragments: 1,
+    totalBytes: 0,
+    version: 10,
+    indices: indices.map((i) => ({ name: 'x', type: 'x', columns: [], indexedRows: rows, unindexedRows: 0, segments: 1, ...i })),
+    ...extra,
+  };
+}
+const vector = (indexedRows: number, unindexedRows = 0, segments = 1): Partial<IndexInfo> => ({ name: 'vector_idx', type: 'IvfHnswSq', columns: ['vector'], indexedRows, unindexedRows, segments });
+const tokens = (unindexedRows = 0): Partial<IndexInfo> => ({ name: 'meta_tokens_idx', type: 'LabelList', columns: ['meta_tokens'], unindexedRows });
+const kinds = (d: ReturnType<typeof decide>) => d.actions.map((a) => a.kind);
+
+test('below the ANN threshold nothing is built: exact search', () => {
+  expect(kinds(decide(stats(999), 16, { versionAfterRun: 10, lastOptimizeAt: NOW }, config, NOW))).toEqual([]);
+});
+
+test('past the threshold: the vector index and the LABEL_LIST index together', () => {
+  const d = decide(stats(1000), 16, undefined, config, NOW);
+  expect(kinds(d)).toEqual(['vector-index', 'tokens-index', 'optimize']);
+  expect(d.actions[0]).toMatchObject({ retrain: false, params: { kind: 'HNSW_SQ', numPartitions: 1, m: 20, efConstruction: 300 } });
+  expect(d.nextDueAt).toBe(NOW);
+});
+
+test('the default threshold scales with the dimension (flat-search work)', () => {
+  expect(annMinRows(DEFAULT_MAINTENANCE_CONFIG, 784)).toBe(6378);
+  expect(annMinRows(DEFAULT_MAINTENANCE_CONFIG, 128)).toBe(39063);
+});
+
+test('new rows are folded in once enough wait or once they waited long enough; retrain only after growth', () => {
+  const state = { trainedRows: 10_000, lastOptimizeAt: NOW - 1000, versionAfterRun: 10 };
+  expect(kinds(decide(stats(10_100, [vector(10_000, 100), tokens(100), { columns: ['key'] }]), 16, state, config, NOW))).toEqual([]);
+  expect(kinds(decide(stats(16_000, [vector(10_000, 6000), tokens(), { columns: ['key'] }]), 16, state, config, NOW))).toEqual(['optimize']);
+  const old = { ...state, lastOptimizeAt: NOW - 31_000 };
+  expect(kinds(decide(stats(10_100, [vector(10_000, 100), tokens(), { columns: ['key'] }]), 16, old, config, NOW))).toEqual(['optimize']);
+  expect(kinds(decide(stats(10_100, [vector(10_000, 100), tokens(), { columns: ['key'] }]), 16, state, config, NOW, { catchUp: true }))).toEqual(['optimize']);
+  const grown = decide(stats(20_000, [vector(15_000, 5000), tokens(), { columns: ['key'] }]), 16, state, config, NOW);
+  expect(kinds(grown)).toEqual(['vector-index']);
+  expect(grown.actions[0]).toMatchObject({ retrain: true });
+  expect(kinds(decide(stats(12_000, [vector(12_000, 0, 8), tokens(), { columns: ['key'] }]), 16, state, config, NOW))).toEqual(['vector-index']);
+});
+
+test('key index, compaction and pruning', () => {
+  const state = { trainedRows: 10_000, lastOptimizeAt: NOW - 1000, versionAfterRun: 10 };
+  expect(kinds(decide(stats(10_000, [vector(10_000), tokens()]), 16, state, config, NOW))).toEqual(['key-index']);
+  expect(kinds(decide(stats(800, [], { smallFragments: 40 }), 16, state, config, NOW))).toEqual(['optimize']);
+  // Written since the last run and the last prune is older than keepVersionsSeconds.
+  const d = decide(stats(800, [], { version: 11 }), 16, { ...state, lastOptimizeAt: NOW - 301_000 }, config, NOW);
+  expect(d.actions).toEqual([{ kind: 'optimize', reason: 'old versions to prune' }]);
+  // Idle: next due when the versions written since become prunable.
+  expect(decide(stats(800, [], { version: 11 }), 16, state, config, NOW).nextDueAt).toBe(NOW - 1000 + 300_000);
+  expect(decide(stats(800, []), 16, state, config, NOW).nextDueAt).toBeUndefined();
+});
+
+test('configuration from S3V_MAINT_* variables', () => {
+  const c = maintenanceConfigFromEnv({ S3V_MAINT_ANN_MIN_ROWS: '5', S3V_MAINT_VECTOR_INDEX: 'IVF_PQ', S3V_MAINT_RETRAIN_GROWTH: '1.5' });
+  expect(c).toMatchObject({ annMinRows: 5, vectorIndex: 'IVF_PQ', retrainGrowth: 1.5 });
+  expect(() => maintenanceConfigFromEnv({ S3V_MAINT_FOLD_MIN_ROWS: 'x' })).toThrow(/S3V_MAINT_FOLD_MIN_ROWS/);
+  expect(searchSettingsFromEnv({ S3V_FAST_SEARCH: '1', S3V_EXACT_FILTER_MAX_ROWS: '10' })).toMatchObject({ fastSearch: true, exactFilterMaxRows: 10 });
+});
+
+test('query plans', () => {
+  const s = DEFAULT_SEARCH_SETTINGS;
+  expect(planSearch({ topK: 10, hasAnnIndex: false, filtered: true, estimatedMatches: 5 }, s)).toEqual({ kind: 'exact', reason: 'no-ann-index' });
+  expect(planSearch({ topK: 10, hasAnnIndex: true, filtered: true, estimatedMatches: 600 }, s)).toEqual({ kind: 'exact', reason: 'few-matches' });
+  expect(planSearch({ topK: 10, hasAnnIndex: true, filtered: true, estimatedMatches: 6000 }, s)).toMatchObject({ kind: 'ann', ef: s.filteredEf });
+  expect(planSearch({ topK: 100, hasAnnIndex: true, filtered: false }, s)).toMatchObject({ kind: 'ann', ef: 300, refineFactor: 2 });
+  const ann = planSearch({ topK: 10, hasAnnIndex: true, filtered: false }, s);
+  expect(needsExactRetry(ann, 7, 10, 5000)).toBe(true);
+  expect(needsExactRetry(ann, 7, 10, 7)).toBe(false);
+  expect(needsExactRetry(planSearch({ topK: 10, hasAnnIndex: true, filtered: false }, { ...s, fastSearch: true }), 7, 10, 5000)).toBe(false);
+});
