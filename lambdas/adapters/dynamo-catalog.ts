@@ -32,6 +32,10 @@ const BUCKETS = 'BUCKET';
 const indexPartition = (bucket: string) => `INDEX#${bucket}`;
 const cursorPartition = (token: string) => `CURSOR#${token}`;
 const MAX_UPDATE_ATTEMPTS = 10;
+/** A delete mark older than this was left by a process that died mid-delete, and is ignored. */
+const DELETE_MARK_TTL_MS = 30_000;
+
+type MarkedBucket = BucketRecord & { deletingSince?: number };
 
 export class DynamoCatalog implements CatalogPort {
   constructor(
@@ -156,9 +160,18 @@ export class DynamoCatalog implements CatalogPort {
     return this.list(BUCKETS, request);
   }
 
+  // DeleteVectorBucket and CreateIndex must not both succeed (that would leave an index without its
+  // bucket, resurfacing if the name is reused). Without transactions (dynalite has none): the delete
+  // marks the bucket, then looks for indexes; a create writes its index, then looks for the mark.
+  // Whichever order the steps interleave in, one of the two sees the other and backs out.
   async deleteBucket(name: string): Promise<void> {
+    const missing = `The specified vector bucket could not be found: ${name}`;
+    await this.update<MarkedBucket>(BUCKETS, name, (bucket) => ({ ...bucket, deletingSince: Date.now() }), missing);
     const indexes = await this.listIndexes(name, { limit: 1 });
-    if (indexes.items.length) throw new ConflictError(`The vector bucket ${name} is not empty: delete its indexes first`);
+    if (indexes.items.length) {
+      await this.update<MarkedBucket>(BUCKETS, name, ({ deletingSince: _, ...bucket }) => bucket, missing).catch(() => undefined);
+      throw new ConflictError(`The vector bucket ${name} is not empty: delete its indexes first`);
+    }
     await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { pk: { S: BUCKETS }, sk: { S: name } } }));
   }
 
@@ -182,6 +195,12 @@ export class DynamoCatalog implements CatalogPort {
       index,
       `An index named ${index.name} already exists in vector bucket ${index.bucketName}`,
     );
+    const bucket = await this.getDoc<MarkedBucket>(BUCKETS, index.bucketName);
+    const beingDeleted = bucket?.doc.deletingSince !== undefined && Date.now() - bucket.doc.deletingSince < DELETE_MARK_TTL_MS;
+    if (!bucket || beingDeleted) {
+      await this.deleteIndex(index.bucketName, index.name);
+      throw new NotFoundError(`The specified vector bucket could not be found: ${index.bucketName}`);
+    }
   }
 
   async getIndex(bucketName: string, indexName: string): Promise<IndexRecord | undefined> {

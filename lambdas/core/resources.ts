@@ -21,20 +21,25 @@ export function indexArn(scope: ArnScope, bucket: string, index: string): string
 export type ParsedArn = { bucket: string; index?: string };
 
 /** Parses an S3 Vectors bucket or index ARN; undefined when it is neither. */
-export function parseArn(arn: string): (ParsedArn & { region: string; accountId: string }) | undefined {
+export function parseArn(arn: string): (ParsedArn & { partition: string; region: string; accountId: string }) | undefined {
   const index = INDEX_ARN.exec(arn);
-  if (index) return { region: index[2], accountId: index[3], bucket: index[4], index: index[5] };
+  if (index) return { partition: index[1], region: index[2], accountId: index[3], bucket: index[4], index: index[5] };
   const bucket = BUCKET_ARN.exec(arn);
-  if (bucket) return { region: bucket[2], accountId: bucket[3], bucket: bucket[4] };
+  if (bucket) return { partition: bucket[1], region: bucket[2], accountId: bucket[3], bucket: bucket[4] };
   return undefined;
+}
+
+/** True when the ARN names a resource of this endpoint: its partition, region and account. */
+export function isOwnArn(scope: ArnScope, parsed: { partition: string; region: string; accountId: string }): boolean {
+  return parsed.partition === 'aws' && parsed.region === scope.region && parsed.accountId === scope.accountId;
 }
 
 function ownArn(scope: ArnScope, arn: string, field: string): ParsedArn {
   const parsed = parseArn(arn);
   if (!parsed) throw ValidationError.field(field, `Invalid ARN '${arn}'`);
-  // An ARN of another region or account names a resource this endpoint does not hold.
-  if (parsed.region !== scope.region || parsed.accountId !== scope.accountId) {
-    throw ValidationError.field(field, `ARN '${arn}' is not in region ${scope.region} of account ${scope.accountId}`);
+  // An ARN of another partition, region or account names a resource this endpoint does not hold.
+  if (!isOwnArn(scope, parsed)) {
+    throw ValidationError.field(field, `ARN '${arn}' is not in partition aws, region ${scope.region}, account ${scope.accountId}`);
   }
   return parsed;
 }

@@ -44,7 +44,7 @@ function authSteps(config: ServiceConfig, identities: IdentityStore, auth: Local
   if (auth === 'off') return {};
   return {
     authenticate: authenticateStep(sigv4Authenticator(credentialLookup(identities, config.accountId, auth.root), config.region)),
-    authorize: authorizeStep(cachedDecider(policyDocumentDecider, auth.decisionCacheMs ?? 5_000)),
+    authorize: authorizeStep(cachedDecider(policyDocumentDecider, auth.decisionCacheMs ?? 5_000), false),
   };
 }
 
@@ -68,8 +68,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     table: CATALOG_TABLE,
     dynamo: client,
     storage: options.storage ?? { uri: join(dataDir, 'vectors') },
+    soleCatalogWriter: true,
   });
-  await deps.catalog.ensureTable();
+  await deps.catalogTable.ensureTable();
   const identities = new DynamoIdentityStore(client, CATALOG_TABLE);
   const steps = authSteps(options.config, identities, options.auth);
   const server = await startLocalServer({ deps, host: options.host, port: options.port, steps });

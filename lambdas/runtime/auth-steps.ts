@@ -125,7 +125,12 @@ async function resourceTags(deps: Deps, check: ActionCheck): Promise<{ bucketPol
   return { bucketPolicy: bucket?.policy, resourceTags: tags, bucketTags: bucket?.tags };
 }
 
-export function authorizeStep(decider: Decider): Step {
+/**
+ * `secureTransport` says whether requests arrive over TLS (aws:SecureTransport). It comes from the
+ * front door, never from a request header a client could set: the local server speaks plain HTTP,
+ * API Gateway only HTTPS.
+ */
+export function authorizeStep(decider: Decider, secureTransport: boolean): Step {
   return {
     before: async (request) => {
       const context = request.context as AuthContext;
@@ -137,7 +142,7 @@ export function authorizeStep(decider: Decider): Step {
           check,
           ...(await resourceTags(deps, check)),
           sourceIp: identity?.sourceIp ?? '127.0.0.1',
-          secureTransport: (request.event.headers?.['X-Forwarded-Proto'] ?? request.event.headers?.['x-forwarded-proto']) === 'https',
+          secureTransport,
         });
         if (decision !== 'allow') {
           const why = decision === 'deny' ? 'with an explicit deny in a policy' : 'because no policy allows the action';

@@ -218,6 +218,6 @@ export function iamDecider(options: AwsAuthOptions = {}): Decider {
 export function awsAuthSteps(options: AwsAuthOptions = {}): PipelineSteps {
   return {
     authenticate: authenticateStep(apiGatewayAuthenticator()),
-    authorize: authorizeStep(iamDecider(options)),
+    authorize: authorizeStep(iamDecider(options), true),
   };
 }

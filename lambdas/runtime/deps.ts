@@ -1,6 +1,7 @@
 // Wiring the ports to their adapters. In Lambda everything comes from environment variables set by
 // the stack; the local server passes its own settings.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CachedCatalog } from '../adapters/cached-catalog';
 import { DynamoCatalog } from '../adapters/dynamo-catalog';
 import { LanceVectorStore, type LanceStoreOptions } from '../adapters/lance/lance-store';
 import { serviceConfigFromEnv, type ServiceConfig } from '../core/config';
@@ -13,14 +14,18 @@ export interface RuntimeSettings {
   /** A DynamoDB client for the catalog (pointing at dynalite locally). */
   dynamo: DynamoDBClient;
   storage: LanceStoreOptions;
+  /** Cache bucket and index records in process: only where this process is the catalog's one writer. */
+  soleCatalogWriter?: boolean;
 }
 
-export function createDeps(settings: RuntimeSettings): Deps & { catalog: DynamoCatalog } {
-  const catalog = new DynamoCatalog(settings.dynamo, settings.table);
+export function createDeps(settings: RuntimeSettings): Deps & { catalogTable: DynamoCatalog } {
+  const catalogTable = new DynamoCatalog(settings.dynamo, settings.table);
+  const catalog = settings.soleCatalogWriter ? new CachedCatalog(catalogTable) : catalogTable;
   const now = () => Date.now() / 1000;
   return {
     config: settings.config,
     catalog,
+    catalogTable,
     store: new LanceVectorStore(settings.storage),
     cursors: new Cursors(catalog, settings.config.cursorTtlSeconds, now),
     now,

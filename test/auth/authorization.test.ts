@@ -286,3 +286,30 @@ describe('conditions', () => {
     await denied(other.client.send(getBucket(name)));
   });
 });
+
+describe('what a client cannot forge', () => {
+  it('an ARN in another partition does not slip past a Deny on the bucket', async () => {
+    const u = await userWith(allow('s3vectors:*'), deny('s3vectors:*', [bucketArn(bucket), `${bucketArn(bucket)}/*`]));
+    await denied(u.client.send(new GetVectorsCommand({ vectorBucketName: bucket, indexName: INDEX, keys: ['a'] })));
+    for (const partition of ['aws-cn', 'aws-us-gov']) {
+      const indexArn = `arn:${partition}:s3vectors:${REGION}:${ACCOUNT}:bucket/${bucket}/index/${INDEX}`;
+      const outcome = await u.client
+        .send(new GetVectorsCommand({ indexArn, keys: ['a'], returnData: true, returnMetadata: true }))
+        .then(() => 'data returned', (error: Error) => error.name);
+      expect(['ValidationException', 'AccessDeniedException']).toContain(outcome);
+    }
+  });
+
+  it('aws:SecureTransport comes from the connection, not from an X-Forwarded-Proto header', async () => {
+    const u = await userWith(allow('s3vectors:ListIndexes'), { Effect: 'Deny', Action: 's3vectors:*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    await denied(u.client.send(new ListIndexesCommand({ vectorBucketName: bucket })));
+    u.client.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-forwarded-proto'] = 'https';
+        return next(args);
+      },
+      { step: 'build', name: 'forgeForwardedProto' },
+    );
+    await denied(u.client.send(new ListIndexesCommand({ vectorBucketName: bucket })));
+  });
+});

@@ -9,6 +9,7 @@ import {
   PutVectorBucketPolicyCommand,
   CreateIndexCommand,
   DeleteIndexCommand,
+  ListIndexesCommand,
 } from '@aws-sdk/client-s3vectors';
 import { ACCOUNT, REGION, expectAwsError, startTestService, uniqueName, type TestService } from '../helpers/service';
 
@@ -176,6 +177,27 @@ describe('DeleteVectorBucket', () => {
   });
 });
 
+describe('DeleteVectorBucket racing CreateIndex', () => {
+  it('never lets both succeed, so no index outlives its bucket', async () => {
+    for (let round = 0; round < 15; round++) {
+      const name = uniqueName('race');
+      await t.client.send(new CreateVectorBucketCommand({ vectorBucketName: name }));
+      const [deleted, created] = await Promise.all([
+        t.client.send(new DeleteVectorBucketCommand({ vectorBucketName: name })).then(() => true, () => false),
+        t.client
+          .send(new CreateIndexCommand({ vectorBucketName: name, indexName: 'idx', dataType: 'float32', dimension: 2, distanceMetric: 'cosine' }))
+          .then(() => true, () => false),
+      ]);
+      expect(deleted && created).toBe(false);
+      // Re-creating the name must start empty: no index from the race may resurface.
+      if (deleted) {
+        await t.client.send(new CreateVectorBucketCommand({ vectorBucketName: name }));
+        expect((await t.client.send(new ListIndexesCommand({ vectorBucketName: name }))).indexes).toEqual([]);
+      }
+    }
+  });
+});
+
 describe('bucket policies', () => {
   it('stores, returns and deletes a policy', async () => {
     const name = uniqueName('pol');
@@ -193,6 +215,9 @@ describe('bucket policies', () => {
     ['not JSON', '{not json'],
     ['no Statement', JSON.stringify({ Version: '2012-10-17' })],
     ['an empty object', '{}'],
+    ['a null statement', '{"Version":"2012-10-17","Statement":[null]}'],
+    ['a null Principal', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: null, Action: 's3vectors:GetIndex', Resource: '*' }] })],
+    ['a null condition block', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3vectors:GetIndex', Resource: '*', Condition: { StringEquals: null } }] })],
   ])('rejects a policy that is %s', async (_why, policy) => {
     const name = uniqueName('badpol');
     await t.client.send(new CreateVectorBucketCommand({ vectorBucketName: name }));

@@ -139,6 +139,29 @@ describe('PutVectors / GetVectors', () => {
     );
   });
 
+  it('validates every entry, also one a later entry with the same key replaces', async () => {
+    const index = await newIndex(2);
+    await expectAwsError(
+      t.client.send(new PutVectorsCommand({ ...index, vectors: [{ key: 'x', data: { float32: [1, 2, 3] } }, { key: 'x', data: { float32: [1, 2] } }] })),
+      'ValidationException',
+      400,
+    );
+  });
+
+  it('refuses keys that are not valid Unicode, instead of storing them as another key', async () => {
+    const index = await newIndex(2);
+    await t.client.send(new PutVectorsCommand({ ...index, vectors: [{ key: '\uFFFD', data: { float32: [1, 1] } }] }));
+    for (const send of [
+      () => t.client.send(new PutVectorsCommand({ ...index, vectors: [{ key: '\ud800', data: { float32: [2, 2] } }] })),
+      () => t.client.send(new GetVectorsCommand({ ...index, keys: ['\ud800'] })),
+      () => t.client.send(new DeleteVectorsCommand({ ...index, keys: ['\ud800'] })),
+    ]) {
+      await expectAwsError(send(), 'ValidationException', 400);
+    }
+    const kept = await t.client.send(new GetVectorsCommand({ ...index, keys: ['\uFFFD'], returnData: true }));
+    expect(kept.vectors).toEqual([{ key: '\uFFFD', data: { float32: [1, 1] } }]);
+  });
+
   it('answers NotFoundException for a missing index', async () => {
     await expectAwsError(
       t.client.send(new PutVectorsCommand({ vectorBucketName: bucket, indexName: 'nowhere', vectors: [{ key: 'a', data: { float32: [1] } }] })),
@@ -229,6 +252,15 @@ describe('ListVectors', () => {
     await expectAwsError(t.client.send(new ListVectorsCommand({ ...index, segmentCount: 2, segmentIndex: 2 })), 'ValidationException', 400);
     await expectAwsError(t.client.send(new ListVectorsCommand({ ...index, segmentCount: 17, segmentIndex: 0 })), 'ValidationException', 400);
     await expectAwsError(t.client.send(new ListVectorsCommand({ ...index, maxResults: 1001 })), 'ValidationException', 400);
+  });
+
+  it('pages through keys beyond ASCII and the BMP without skipping any', async () => {
+    const unicode = await newIndex(2);
+    const keys = ['a', 'z', 'é', '中', '😀', '\uE000', '\uFFFD', 'ﬁ', '𝄞 clef'];
+    await t.client.send(new PutVectorsCommand({ ...unicode, vectors: keys.map((key, i) => ({ key, data: { float32: [i, 1] } })) }));
+    const seen: string[] = [];
+    for await (const page of paginateListVectors({ client: t.client, pageSize: 1 }, unicode)) seen.push(...page.vectors!.map((v) => v.key!));
+    expect([...seen].sort()).toEqual([...keys].sort());
   });
 
   it('refuses a token from another segment', async () => {

@@ -134,7 +134,17 @@ export class LanceVectorStore implements VectorStorePort {
     if (existing) return existing;
     let created = this.creating.get(index.storageId);
     if (!created) {
-      created = this.db().then((db) => db.createEmptyTable(index.storageId, tableSchema(index.dimension), { existOk: true }));
+      // Another process may create it first; existOk then still fails when Lance reports the stored
+      // schema (lance.json as LargeBinary) unlike ours, so open what the winner created.
+      created = this.db().then((db) =>
+        db.createEmptyTable(index.storageId, tableSchema(index.dimension), { existOk: true }).catch(async (error: unknown) => {
+          try {
+            return await db.openTable(index.storageId);
+          } catch {
+            throw error;
+          }
+        }),
+      );
       this.creating.set(index.storageId, created);
       this.tables.set(index.storageId, created);
       const forget = () => this.creating.delete(index.storageId);
@@ -211,7 +221,10 @@ export class LanceVectorStore implements VectorStorePort {
     let query = table.query().select(['key']);
     if (where) query = query.where(where);
     const keys = ((await query.toArray()) as Row[]).map((row) => row.key as string);
-    keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // The same order as the `key >` predicate above, which compares UTF-8 bytes (JavaScript's own
+    // comparison uses UTF-16 units and disagrees past U+FFFF), or pages would skip keys.
+    const bytes = new Map(keys.map((key) => [key, Buffer.from(key, 'utf8')]));
+    keys.sort((a, b) => Buffer.compare(bytes.get(a)!, bytes.get(b)!));
     const pageKeys = keys.slice(0, request.limit);
     const last = keys.length > request.limit ? pageKeys[pageKeys.length - 1] : undefined;
     if (!request.data && !request.metadata) return { items: pageKeys.map((key) => ({ key })), last };

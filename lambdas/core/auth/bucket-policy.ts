@@ -83,7 +83,14 @@ function parse(policyJson: string): Record<string, unknown> {
   return doc;
 }
 
-function libraryProblem(errors: { path: string; message: string }[]): Problem {
+/** The library's first finding; it throws on some shapes it does not expect, which are malformed too. */
+function libraryProblem(validate: () => { path: string; message: string }[]): Problem {
+  let errors: { path: string; message: string }[];
+  try {
+    errors = validate();
+  } catch {
+    return 'Policy is not a well-formed IAM policy document (check the types of Statement, Principal, Action, Resource and Condition).';
+  }
   return errors.length ? `${errors[0].path ? `${errors[0].path}: ` : ''}${errors[0].message}` : undefined;
 }
 
@@ -91,6 +98,8 @@ function documentProblem(doc: Record<string, unknown>): Problem {
   if (!VERSIONS.includes(doc.Version as string)) return `Version must be one of ${VERSIONS.join(', ')}.`;
   const statements = list(doc.Statement);
   if (statements.length === 0) return 'Statement is required and must not be empty.';
+  const notObject = statements.findIndex((statement) => !isObject(statement));
+  if (notObject !== -1) return `Statement[${notObject}] must be an object.`;
   return undefined;
 }
 
@@ -99,7 +108,7 @@ export function checkBucketPolicy(policyJson: string, bucketArn: string): void {
   const doc = parse(policyJson);
   const problem =
     documentProblem(doc) ??
-    libraryProblem(validateResourcePolicy(doc)) ??
+    libraryProblem(() => validateResourcePolicy(doc)) ??
     list(doc.Statement)
       .map((s, i) => checkStatement(s, `Statement[${i}]`, bucketArn))
       .find((p) => p !== undefined);
@@ -116,7 +125,7 @@ export function checkIdentityPolicy(policyJson: string): void {
   const doc = parse(policyJson);
   const problem =
     documentProblem(doc) ??
-    libraryProblem(validateIdentityPolicy(doc)) ??
+    libraryProblem(() => validateIdentityPolicy(doc)) ??
     list(doc.Statement)
       .map((s, i) => (isObject(s) ? identityStatementProblem(s, `Statement[${i}]`) : `Statement[${i}] must be an object.`))
       .find((p) => p !== undefined);

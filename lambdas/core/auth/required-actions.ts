@@ -1,7 +1,7 @@
 // Which IAM actions an operation needs on which resource, including the extra actions each
 // operation's "Permissions" paragraph in the service model demands for certain inputs.
 import { ValidationError } from '../errors';
-import { bucketArn, indexArn, parseArn, type ArnScope } from '../resources';
+import { bucketArn, indexArn, isOwnArn, parseArn, type ArnScope } from '../resources';
 
 /** Every s3vectors action (AWS service authorization reference + the two index-mode operations). */
 export const S3VECTORS_ACTIONS = [
@@ -30,12 +30,20 @@ type Input = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 const isTrue = (v: unknown) => v === true;
 
-// The ARN a request names is checked as given (even another account's, which then finds no grant);
-// a name is turned into this endpoint's ARN.
+// Policies are evaluated on the canonical ARN of the resource the request reaches; an ARN that
+// names another account's (or partition's, or region's) resource is checked as given, finds no
+// grant here, and is refused by the use case anyway.
+function canonical(scope: ArnScope, arn: string, parsed: ParsedArnWithScope): string {
+  if (!isOwnArn(scope, parsed)) return arn;
+  return parsed.index === undefined ? bucketArn(scope, parsed.bucket) : indexArn(scope, parsed.bucket, parsed.index);
+}
+
+type ParsedArnWithScope = NonNullable<ReturnType<typeof parseArn>>;
+
 function bucketTarget(scope: ArnScope, input: Input): { arn: string; bucketName: string } {
   const arn = str(input.vectorBucketArn);
   const parsed = arn ? parseArn(arn) : undefined;
-  if (arn && parsed && parsed.index === undefined) return { arn, bucketName: parsed.bucket };
+  if (arn && parsed && parsed.index === undefined) return { arn: canonical(scope, arn, parsed), bucketName: parsed.bucket };
   const name = str(input.vectorBucketName);
   if (!name) throw ValidationError.field('/vectorBucketName', 'Either vectorBucketName or vectorBucketArn must be specified.');
   return { arn: bucketArn(scope, name), bucketName: name };
@@ -44,18 +52,18 @@ function bucketTarget(scope: ArnScope, input: Input): { arn: string; bucketName:
 function indexTarget(scope: ArnScope, input: Input): { arn: string; bucketName: string } {
   const arn = str(input.indexArn);
   const parsed = arn ? parseArn(arn) : undefined;
-  if (arn && parsed?.index !== undefined) return { arn, bucketName: parsed.bucket };
+  if (arn && parsed?.index !== undefined) return { arn: canonical(scope, arn, parsed), bucketName: parsed.bucket };
   const index = str(input.indexName);
   if (!index) throw ValidationError.field('/indexName', 'Either indexArn or both vectorBucketName and indexName must be specified.');
   const bucket = bucketTarget(scope, input);
   return { arn: indexArn(scope, bucket.bucketName, index), bucketName: bucket.bucketName };
 }
 
-function tagTarget(input: Input): { arn: string; bucketName: string } {
+function tagTarget(scope: ArnScope, input: Input): { arn: string; bucketName: string } {
   const arn = str(input.resourceArn) ?? '';
   const parsed = parseArn(arn);
   if (!parsed) throw ValidationError.field('/resourceArn', 'Invalid resource ARN.');
-  return { arn, bucketName: parsed.bucket };
+  return { arn: canonical(scope, arn, parsed), bucketName: parsed.bucket };
 }
 
 function tagsOf(input: Input): Record<string, string> | undefined {
@@ -108,17 +116,17 @@ export function requiredActions(operation: string, input: Input, scope: ArnScope
       return needsGet ? [{ action: act(operation), ...check }, { action: act('GetVectors'), ...check }] : [{ action: act(operation), ...check }];
     }
     case 'TagResource': {
-      const t = tagTarget(input);
+      const t = tagTarget(scope, input);
       const requestTags = tagsOf(input) ?? {};
       return [{ action: act(operation), resourceArn: t.arn, bucketName: t.bucketName, requestTags }];
     }
     case 'UntagResource': {
-      const t = tagTarget(input);
+      const t = tagTarget(scope, input);
       const tagKeys = ([] as unknown[]).concat(input.tagKeys ?? []).filter((k): k is string => typeof k === 'string');
       return [{ action: act(operation), resourceArn: t.arn, bucketName: t.bucketName, tagKeys }];
     }
     case 'ListTagsForResource': {
-      const t = tagTarget(input);
+      const t = tagTarget(scope, input);
       return [{ action: act(operation), resourceArn: t.arn, bucketName: t.bucketName }];
     }
   }

@@ -21,6 +21,11 @@ import { toWire, writeFloat32 } from './vector-data';
 
 const DEFAULT_LIST_MAX_RESULTS = 500;
 
+/** Keys are stored as UTF-8: a lone UTF-16 surrogate cannot be, and would come back as another key. */
+function checkKey(key: string, path: string): void {
+  if (!key.isWellFormed()) throw ValidationError.field(path, 'Vector keys must be valid Unicode (no unpaired surrogates)');
+}
+
 function nonFilterable(index: IndexRecord): ReadonlySet<string> {
   return new Set(index.nonFilterableMetadataKeys);
 }
@@ -35,10 +40,16 @@ export async function putVectors(deps: Deps, input: PutVectorsInput): Promise<Em
   const metadata: (Metadata | undefined)[] = [];
   const data = new Float32Array(lastPosition.size * index.dimension);
   const context = { nonFilterableKeys: nonFilterable(index), limits: deps.config.limits };
+  const scratch = new Float32Array(index.dimension);
   vectors.forEach((vector, i) => {
-    if (lastPosition.get(vector.key!) !== i) return;
-    writeFloat32(index, vector.data!.float32!, data, keys.length * index.dimension, `/vectors/${i}/data/float32`);
-    metadata.push(vector.metadata === undefined ? undefined : checkMetadata(vector.metadata, `/vectors/${i}/metadata`, context));
+    checkKey(vector.key!, `/vectors/${i}/key`);
+    // Every entry is validated, even one a later entry with the same key replaces.
+    const kept = lastPosition.get(vector.key!) === i;
+    const target = kept ? data : scratch;
+    writeFloat32(index, vector.data!.float32!, target, kept ? keys.length * index.dimension : 0, `/vectors/${i}/data/float32`);
+    const checked = vector.metadata === undefined ? undefined : checkMetadata(vector.metadata, `/vectors/${i}/metadata`, context);
+    if (!kept) return;
+    metadata.push(checked);
     keys.push(vector.key!);
   });
   await deps.store.put(index, { keys, data, metadata });
@@ -55,6 +66,7 @@ function outputVector(vector: StoredVector): { key: string; data?: { float32: nu
 
 export async function getVectors(deps: Deps, input: GetVectorsInput): Promise<GetVectorsOutput> {
   const index = await findIndex(deps, input);
+  input.keys!.forEach((key, i) => checkKey(key, `/keys/${i}`));
   const keys = [...new Set(input.keys!)];
   const found = await deps.store.get(index, keys, { data: !!input.returnData, metadata: !!input.returnMetadata });
   const byKey = new Map(found.map((v) => [v.key, v]));
@@ -65,6 +77,7 @@ export async function getVectors(deps: Deps, input: GetVectorsInput): Promise<Ge
 
 export async function deleteVectors(deps: Deps, input: DeleteVectorsInput): Promise<Empty> {
   const index = await findIndex(deps, input);
+  input.keys!.forEach((key, i) => checkKey(key, `/keys/${i}`));
   await deps.store.delete(index, [...new Set(input.keys!)]);
   return {};
 }
@@ -140,9 +153,11 @@ export async function queryVectors(deps: Deps, input: QueryVectorsInput): Promis
   const scope = queryScope(index, input);
   const offset = input.nextToken ? (await deps.cursors.resume<{ offset: number }>(input.nextToken, scope)).offset : 0;
   const pageEnd = Math.min(topK, offset + deps.config.limits.queryPageSize);
-  const hits = await deps.store.query(index, { vector, topK: pageEnd, filter, metadata: !!input.returnMetadata });
+  // Every page runs the same search (the full topK): an approximate search with another depth
+  // would rank differently, and pages would repeat or skip hits.
+  const hits = await deps.store.query(index, { vector, topK, filter, metadata: !!input.returnMetadata });
   const page = hits.slice(offset, pageEnd);
-  const more = pageEnd < topK && hits.length === pageEnd;
+  const more = pageEnd < hits.length;
   const nextToken = more ? await deps.cursors.issue(scope, { offset: pageEnd }) : undefined;
   return {
     vectors: page.map((hit) => ({
