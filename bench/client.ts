@@ -58,9 +58,8 @@ export async function ingest(
   let next = 0;
   const latencies: number[] = [];
   const started = performance.now();
-  const caller = async (once = false) => {
+  const caller = async () => {
     for (;;) {
-      if (once && next > 0) return;
       const b = next++;
       if (b >= batches) return;
       const first = b * options.batch;
@@ -72,9 +71,6 @@ export async function ingest(
       options.onBatch?.(last - first);
     }
   };
-  // The first PutVectors alone: it creates the index's table, and concurrent first writes to a new
-  // index currently fail server-side ("Provided schema does not match existing table schema").
-  await caller(true);
   await Promise.all(Array.from({ length: options.concurrency }, () => caller()));
   const seconds = (performance.now() - started) / 1000;
   return { vectors: source.count, seconds, vectorsPerSecond: source.count / seconds, callLatenciesMs: latencies };

@@ -296,11 +296,11 @@ async function benchDataset(ds: Dataset): Promise<DatasetResult> {
       // Memory against disk here, before the upsert phase adds versions that wait to be pruned.
       steady = { rss: server.memory().rss, tableBytes: folderBytes(join(dataDir, 'vectors', `${storageId}.lance`)) };
       if (maintenanceDriver.name === 'server') {
-        // Writes keep flowing: upsert half the rows again (same keys and values, so recall figures
-        // stay valid) while the server's maintenance timer runs every 2 s.
-        const half = { ...ds, count: Math.ceil(ds.count / 2) } as Dataset;
+        // Writes keep flowing: half the rows again as new vectors (new keys) while the server's
+        // maintenance timer runs every 2 s, so maintenance has fresh rows to fold in meanwhile.
+        const half = { ...ds, count: Math.ceil(ds.count / 2), key: (i: number) => `again-${ds.key(i)}` } as Dataset;
         const since = Date.now();
-        const b2 = bar(`upsert ${fmtInt(half.count)} with maintenance on`, half.count);
+        const b2 = bar(`ingest ${fmtInt(half.count)} new vectors with maintenance on`, half.count);
         let again;
         try {
           again = await ingest(client, bucket, index, half, { batch: BATCH, concurrency: CONCURRENCY, onBatch: (n) => b2.increment(n) });
@@ -316,7 +316,7 @@ async function benchDataset(ds: Dataset): Promise<DatasetResult> {
           putP99: round(summarize(again.callLatenciesMs).p99),
           maintenanceActionsDuring: actions.map((a) => `${a.action} ${a.ms} ms`),
         };
-        log(`upsert with maintenance on: ${fmtInt(again.vectorsPerSecond)} vectors/s; maintenance actions meanwhile: ${ingestWithMaintenance.maintenanceActionsDuring.join(', ') || 'none'}`);
+        log(`ingest with maintenance on: ${fmtInt(again.vectorsPerSecond)} vectors/s; maintenance actions meanwhile: ${ingestWithMaintenance.maintenanceActionsDuring.join(', ') || 'none'}`);
       }
     }
     raw.close();
@@ -504,7 +504,7 @@ function datasetTables(r: DatasetResult): string {
       ['PutVectors p50 / p99 during ingest', `${fmtMs(r.ingest.putP50)} / ${fmtMs(r.ingest.putP99)} ms`],
       ...(r.ingestWithMaintenance
         ? [
-            [`upsert ${fmtInt(r.ingestWithMaintenance.vectors)} again, maintenance on`, `${fmtInt(r.ingestWithMaintenance.vectorsPerSecond)} vectors/s (PutVectors p50 ${fmtMs(r.ingestWithMaintenance.putP50)} ms)`] as (string | number)[],
+            [`ingest ${fmtInt(r.ingestWithMaintenance.vectors)} new vectors, maintenance on`, `${fmtInt(r.ingestWithMaintenance.vectorsPerSecond)} vectors/s (PutVectors p50 ${fmtMs(r.ingestWithMaintenance.putP50)} ms)`] as (string | number)[],
             ['  maintenance actions meanwhile', r.ingestWithMaintenance.maintenanceActionsDuring.join(', ') || 'none'],
           ]
         : []),
@@ -559,7 +559,7 @@ function targets(r: DatasetResult): TargetCheck[] {
   checks.push({ dataset: r.name, target: 'ingest ≥ 10,000 vectors/s (fresh index, maintenance off)', value: `${fmtInt(r.ingest.vectorsPerSecond)}/s`, met: r.ingest.vectorsPerSecond >= 10_000 });
   if (r.ingestWithMaintenance) {
     const w = r.ingestWithMaintenance;
-    checks.push({ dataset: r.name, target: `ingest ≥ 10,000 vectors/s with maintenance running (upsert, ${w.maintenanceActionsDuring.length} actions overlapped)`, value: `${fmtInt(w.vectorsPerSecond)}/s`, met: w.vectorsPerSecond >= 10_000 });
+    checks.push({ dataset: r.name, target: `ingest ≥ 10,000 vectors/s with maintenance running (${w.maintenanceActionsDuring.length} actions overlapped)`, value: `${fmtInt(w.vectorsPerSecond)}/s`, met: w.vectorsPerSecond >= 10_000 });
   }
   checks.push({ dataset: r.name, target: 'server RSS ≤ 1.5× index on disk (after the queries)', value: `${r.memory.rssOverDisk}×`, met: r.memory.rssOverDisk <= 1.5 });
   return checks;

@@ -2,18 +2,14 @@
 // stored in its catalog. While the server runs, the CLI goes through the server's embedded DynamoDB
 // endpoint (<data-dir>/catalog-endpoint); otherwise it opens the catalog files itself.
 // Secret access keys are printed once, to stdout, by create-access-key, and nowhere else.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoCatalog } from '../lambdas/adapters/dynamo-catalog';
 import { DynamoIdentityStore } from '../lambdas/adapters/dynamo-identities';
 import { userPrincipal } from '../lambdas/core/auth/principal';
 import { serviceConfigFromEnv } from '../lambdas/core/config';
 import { ServiceError } from '../lambdas/core/errors';
-import { readLiveCatalogEndpoint } from '../lambdas/local/catalog-endpoint';
-import { startDynalite, type EmbeddedDynamo } from '../lambdas/local/dynalite';
-import { CATALOG_TABLE } from '../lambdas/local/local-service';
+import { openDataDirCatalog } from '../lambdas/local/open-catalog';
 
 // The SDK here only talks to the local catalog: its Node-version notice is noise on a CLI's stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -52,45 +48,13 @@ interface Catalog {
 }
 
 async function openCatalog(dataDir: string): Promise<Catalog> {
-  const live = await readLiveCatalogEndpoint(dataDir);
-  let embedded: EmbeddedDynamo | undefined;
-  if (!live) {
-    // dynalite reports a catalog held open by another process (LevelDB's lock) by throwing from a
-    // callback, outside any promise we hold: turn that into a message instead of a stack trace.
-    process.once('uncaughtException', (error) => {
-      console.error(
-        `error: cannot open the catalog in ${dataDir} (${error.message}). It is probably in use by a running server ` +
-          `that does not publish its endpoint in ${dataDir}/catalog-endpoint (stop it first)`,
-      );
-      process.exit(1);
-    });
-    if (!existsSync(dataDir)) throw new UsageError(`data directory ${dataDir} does not exist (start the server once, or pass --data-dir)`);
-    mkdirSync(join(dataDir, 'catalog'), { recursive: true });
-    embedded = await startDynalite(join(dataDir, 'catalog'));
-  }
-  const client = new DynamoDBClient({
-    endpoint: live ?? embedded!.endpoint,
-    region: 'us-east-1',
-    // dynalite checks no signatures; the client still wants something to sign with.
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 2,
-  });
+  let opened;
   try {
-    await new DynamoCatalog(client, CATALOG_TABLE).ensureTable();
+    opened = await openDataDirCatalog(dataDir);
   } catch (e) {
-    client.destroy();
-    await embedded?.close();
-    const lock = /lock/i.test(String((e as Error)?.message ?? e));
-    throw lock ? new UsageError(`the catalog in ${dataDir} is locked by another process (a server without a published endpoint?)`) : e;
+    throw new UsageError((e as Error).message);
   }
-  return {
-    store: new DynamoIdentityStore(client, CATALOG_TABLE),
-    via: live ? 'server' : 'files',
-    close: async () => {
-      client.destroy();
-      await embedded?.close();
-    },
-  };
+  return { store: new DynamoIdentityStore(opened.client, opened.table), via: opened.via, close: opened.close };
 }
 
 function readPolicyFile(file: string): string {

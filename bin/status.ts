@@ -2,17 +2,14 @@
 // indexes, the last maintenance run and when the next one is due. Works while the server runs: the
 // catalog is read through the server's published DynamoDB endpoint (dynalite's LevelDB admits one
 // process), the Lance tables are read directly (any number of readers).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoCatalog } from '../lambdas/adapters/dynamo-catalog';
 import { LanceVectorStore } from '../lambdas/adapters/lance/lance-store';
 import { vectorIndexOf, type TableStats } from '../lambdas/adapters/lance/index-stats';
 import type { MaintenanceState } from '../lambdas/adapters/lance/maintenance-state';
-import { readLiveCatalogEndpoint } from '../lambdas/local/catalog-endpoint';
-import { startDynalite, type EmbeddedDynamo } from '../lambdas/local/dynalite';
-import { CATALOG_TABLE } from '../lambdas/local/local-service';
+import { openDataDirCatalog } from '../lambdas/local/open-catalog';
 import { maintenanceConfigFromEnv, annMinRows } from '../lambdas/maintenance/config';
 import { decide } from '../lambdas/maintenance/decide';
 import { allIndexes } from '../lambdas/maintenance/maintenance';
@@ -56,34 +53,8 @@ function until(ms: number): string {
 }
 
 async function openCatalog(dataDir: string): Promise<{ catalog: DynamoCatalog; close(): Promise<void> }> {
-  const live = await readLiveCatalogEndpoint(dataDir);
-  let embedded: EmbeddedDynamo | undefined;
-  if (!live) {
-    mkdirSync(join(dataDir, 'catalog'), { recursive: true });
-    embedded = await startDynalite(join(dataDir, 'catalog'));
-  }
-  const client = new DynamoDBClient({
-    endpoint: live ?? embedded!.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 2,
-  });
-  const catalog = new DynamoCatalog(client, CATALOG_TABLE);
-  try {
-    await catalog.ensureTable();
-  } catch (e) {
-    client.destroy();
-    await embedded?.close();
-    const lock = /lock/i.test(String((e as Error)?.message ?? e));
-    throw lock ? new Error(`the catalog in ${dataDir} is locked by another process (a server without a published endpoint?)`) : e;
-  }
-  return {
-    catalog,
-    close: async () => {
-      client.destroy();
-      await embedded?.close();
-    },
-  };
+  const opened = await openDataDirCatalog(dataDir);
+  return { catalog: new DynamoCatalog(opened.client, opened.table), close: opened.close };
 }
 
 async function main(): Promise<void> {

@@ -1,0 +1,56 @@
+// Commands beside the server (`npm run iam`, `npm run status`) reach a data directory's catalog
+// through the running server's published DynamoDB endpoint, or, with no server running, by opening
+// the files themselves (dynalite's LevelDB admits one process at a time).
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoCatalog } from '../adapters/dynamo-catalog';
+import { readLiveCatalogEndpoint } from './catalog-endpoint';
+import { startDynalite, type EmbeddedDynamo } from './dynalite';
+import { CATALOG_TABLE } from './local-service';
+
+export interface OpenCatalog {
+  client: DynamoDBClient;
+  table: string;
+  /** `server`: through the running server; `files`: opened here. */
+  via: 'server' | 'files';
+  close(): Promise<void>;
+}
+
+export async function openDataDirCatalog(dataDir: string): Promise<OpenCatalog> {
+  if (!existsSync(dataDir)) throw new Error(`data directory ${dataDir} does not exist (start the server once, or pass --data-dir)`);
+  const live = await readLiveCatalogEndpoint(dataDir);
+  let embedded: EmbeddedDynamo | undefined;
+  if (!live) {
+    // dynalite reports a catalog held open by another process (LevelDB's lock) by throwing from a
+    // callback, outside any promise we hold: turn that into a message instead of a stack trace.
+    process.once('uncaughtException', (error) => {
+      console.error(
+        `error: cannot open the catalog in ${dataDir} (${error.message}). It is probably in use by a running server ` +
+          `that does not publish its endpoint in ${dataDir}/catalog-endpoint (stop it first)`,
+      );
+      process.exit(1);
+    });
+    mkdirSync(join(dataDir, 'catalog'), { recursive: true });
+    embedded = await startDynalite(join(dataDir, 'catalog'));
+  }
+  const client = new DynamoDBClient({
+    endpoint: live ?? embedded!.endpoint,
+    region: 'us-east-1',
+    // dynalite checks no signatures; the client still wants something to sign with.
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 2,
+  });
+  const close = async () => {
+    client.destroy();
+    await embedded?.close();
+  };
+  try {
+    await new DynamoCatalog(client, CATALOG_TABLE).ensureTable();
+  } catch (e) {
+    await close();
+    const lock = /lock/i.test(String((e as Error)?.message ?? e));
+    throw lock ? new Error(`the catalog in ${dataDir} is locked by another process (a server without a published endpoint?)`) : e;
+  }
+  return { client, table: CATALOG_TABLE, via: live ? 'server' : 'files', close };
+}
