@@ -1,6 +1,6 @@
 // The embedded DynamoDB-protocol server of local mode, so the catalog code is the same as in AWS.
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { listen } from './listen';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -14,11 +14,7 @@ export interface EmbeddedDynamo {
 /** Starts dynalite on a free loopback port; persists under `path` when given, else in memory. */
 export async function startDynalite(path?: string): Promise<EmbeddedDynamo> {
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port } = await listen(server);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

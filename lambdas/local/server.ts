@@ -1,6 +1,6 @@
 // The local server: HTTP request → API Gateway proxy event → the same handler a Lambda runs.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from './listen';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Deps } from '../core/deps';
@@ -123,11 +123,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
     }
   });
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port, address } = server.address() as AddressInfo;
+  const { port, address } = await listen(server, options.port, options.host);
   return {
     url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
     server,

@@ -136,11 +136,15 @@ export function authorizeStep(decider: Decider, secureTransport: boolean): Step 
       const context = request.context as AuthContext;
       const { caller, deps, operation, input } = context;
       const identity = request.event.requestContext?.identity;
+      // Coupled checks (QueryVectors + GetVectors, ...) touch the same resource: read it once.
+      const resources = new Map<string, ReturnType<typeof resourceTags>>();
       for (const check of requiredActions(operation.name, input, deps.config)) {
+        const key = `${check.bucketName ?? ''}\n${check.resourceArn}`;
+        if (!resources.has(key)) resources.set(key, resourceTags(deps, check));
         const decision = await decider({
           caller,
           check,
-          ...(await resourceTags(deps, check)),
+          ...(await resources.get(key)!),
           sourceIp: identity?.sourceIp ?? '127.0.0.1',
           secureTransport,
         });

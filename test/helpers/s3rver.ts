@@ -1,7 +1,7 @@
 // A local S3-compatible server (s3rver) on a free loopback port, storing under a fresh temp folder.
 // Every request is recorded (method + path) so tests can check what the code really asked S3 for.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../../lambdas/local/listen';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,11 +74,7 @@ export async function startS3rver(buckets: string[]): Promise<LocalS3> {
     handle(req, res);
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port } = await listen(server);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     directory,
