@@ -13,6 +13,7 @@ import {
   QueryCommand,
   ResourceInUseException,
   type AttributeValue,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { ConflictError, NotFoundError } from '../core/errors';
 import type {
@@ -63,6 +64,8 @@ export class DynamoCatalog implements CatalogPort {
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
+    // A new table is CREATING for a moment (dynalite too, under load); requests before ACTIVE fail.
+    await waitUntilTableExists({ client: this.client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: this.table });
   }
 
   private async getDoc<T>(pk: string, sk: string): Promise<{ doc: T; rev: number } | undefined> {

@@ -54,7 +54,8 @@ const MAX_CACHED_ESTIMATES = 1_000;
 const COMMIT_RETRIES = 5;
 
 function isCommitConflict(error: unknown): boolean {
-  return /conflict|preempted|retryable/i.test(String(error));
+  // "Too many concurrent writers": Lance gave up its own commit retries under contention.
+  return /conflict|preempted|retryable|too many concurrent writers/i.test(String(error));
 }
 
 function isMissingTable(error: unknown): boolean {
