@@ -10,6 +10,7 @@ import {
   GetVectorBucketCommand,
   GetVectorBucketPolicyCommand,
   ListIndexesCommand,
+  ListTagsForResourceCommand,
   PutVectorBucketPolicyCommand,
 } from '@aws-sdk/client-s3vectors';
 import { ACCOUNT, REGION, startTestService, uniqueName, type TestService } from '../helpers/service';
@@ -183,5 +184,26 @@ describe('bucket policies (moto test_s3vector_policies.py)', () => {
     await t.client.send(new PutVectorBucketPolicyCommand({ vectorBucketArn: bucketArn(bucket), policy }));
     await t.client.send(new DeleteVectorBucketPolicyCommand({ vectorBucketArn: bucketArn(bucket) }));
     expect(await answerOf(t.client.send(new GetVectorBucketPolicyCommand({ vectorBucketName: bucket })))).toEqual(NO_POLICY);
+  });
+});
+
+describe('empty values on Get* of resources created without them', () => {
+  // API reference, data type Index: encryptionConfiguration "By default ... the encryption configuration
+  // of the vector bucket"; metadataConfiguration "Required: No", and MetadataConfiguration requires
+  // nonFilterableMetadataKeys with at least 1 item, so an index without any has no metadataConfiguration.
+  it('GetIndex: no metadataConfiguration, the bucket\'s encryptionConfiguration', async () => {
+    const bucket = await newBucket();
+    const indexName = await newIndex(bucket);
+    const { index } = await t.client.send(new GetIndexCommand({ vectorBucketName: bucket, indexName }));
+    expect(index).not.toHaveProperty('metadataConfiguration');
+    expect(index!.encryptionConfiguration).toEqual({ sseType: 'AES256' });
+  });
+
+  // API reference, ListTagsForResource: the response's tags member is required, so no tags is {}.
+  it('ListTagsForResource of an untagged bucket and index: "tags": {}', async () => {
+    const bucket = await newBucket();
+    const indexName = await newIndex(bucket);
+    expect((await t.client.send(new ListTagsForResourceCommand({ resourceArn: bucketArn(bucket) }))).tags).toEqual({});
+    expect((await t.client.send(new ListTagsForResourceCommand({ resourceArn: `${bucketArn(bucket)}/index/${indexName}` }))).tags).toEqual({});
   });
 });
