@@ -196,7 +196,7 @@ export class DynamoCatalog implements CatalogPort {
       indexPartition(index.bucketName),
       index.name,
       index,
-      `An index named ${index.name} already exists in vector bucket ${index.bucketName}`,
+      Messages.indexExists,
     );
     const bucket = await this.getDoc<MarkedBucket>(BUCKETS, index.bucketName);
     const beingDeleted = bucket?.doc.deletingSince !== undefined && Date.now() - bucket.doc.deletingSince < DELETE_MARK_TTL_MS;

@@ -55,8 +55,10 @@ export const Messages = {
   indexNotFound: 'The specified index could not be found',
   policyNotFound: 'The specified vector bucket policy could not be found',
   bucketExists: 'A vector bucket with the specified name already exists',
+  indexExists: 'An index with the specified name already exists',
   bucketNotEmpty: 'The specified vector bucket is not empty',
   invalidBucketName: 'Invalid vector bucket name',
+  invalidIndexName: 'Invalid index name',
   bucketNameOrArn: 'Must specify either vectorBucketName or vectorBucketArn but not both',
   indexNameOrArn: 'Must specify either indexArn or both vectorBucketName and indexName',
   /** AWS frames every problem with one vector of PutVectors this way. */

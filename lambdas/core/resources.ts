@@ -60,7 +60,10 @@ export function resolveBucket(scope: ArnScope, ref: BucketRef): string {
   if ((name === undefined) === (arn === undefined)) {
     throw ValidationError.field('/vectorBucketName', Messages.bucketNameOrArn);
   }
-  if (name !== undefined) return name;
+  if (name !== undefined) {
+    checkBucketName(name);
+    return name;
+  }
   const parsed = ownArn(scope, arn!, '/vectorBucketArn');
   if (parsed.index !== undefined) throw ValidationError.field('/vectorBucketArn', `'${arn}' is an index ARN, not a vector bucket ARN`);
   return parsed.bucket;
@@ -79,6 +82,8 @@ export function resolveIndex(scope: ArnScope, ref: IndexRef): { bucket: string; 
   if (bucket === undefined || index === undefined) {
     throw ValidationError.field(bucket === undefined ? '/vectorBucketName' : '/indexName', Messages.indexNameOrArn);
   }
+  checkBucketName(bucket);
+  checkIndexName(index);
   return { bucket, index };
 }
 
@@ -87,7 +92,8 @@ export function resolveResourceArn(scope: ArnScope, arn: string): ParsedArn {
   return ownArn(scope, arn, '/resourceArn');
 }
 
-// Naming rules from the user guide; the model gives only lengths for names.
+// Naming rules from the user guide; the model gives only lengths for names. AWS checks them wherever a
+// name is given, not only on create: GetIndex answers "Invalid index name" (mem0 issue 5361).
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const INDEX_NAME = /^[a-z0-9][a-z0-9-.]{1,61}[a-z0-9]$/;
 
@@ -99,9 +105,6 @@ export function checkBucketName(name: string, field = '/vectorBucketName'): void
 
 export function checkIndexName(name: string, field = '/indexName'): void {
   if (!INDEX_NAME.test(name)) {
-    throw ValidationError.field(
-      field,
-      'Index names must be 3 to 63 characters long, use only lowercase letters, numbers, hyphens and dots, and begin and end with a letter or number',
-    );
+    throw ValidationError.field(field, Messages.invalidIndexName);
   }
 }

@@ -131,6 +131,21 @@ describe('indexes (moto test_s3vector_indexes.py)', () => {
     });
   });
 
+  it('spiceai/spiceai issues 7522, 7576 (quoting AWS): "An index with the specified name already exists"', async () => {
+    const indexName = await newIndex(bucket);
+    expect(await answerOf(create({ indexName }))).toEqual({
+      code: 'ConflictException',
+      status: 409,
+      message: 'An index with the specified name already exists',
+    });
+  });
+
+  it('spiceai/docs PR 2077 (CreateIndex) and mem0ai/mem0 issue 5361 (GetIndex), quoting AWS: "Invalid index name"', async () => {
+    const INVALID = { code: 'ValidationException', status: 400, message: 'Invalid index name' };
+    expect(await answerOf(create({ indexName: 'miracl_en' }))).toMatchObject(INVALID);
+    expect(await answerOf(t.client.send(new GetIndexCommand({ vectorBucketName: bucket, indexName: 'memories_entities' })))).toMatchObject(INVALID);
+  });
+
   it('test_create_and_get_index_by_name_and_arn: "Must specify either indexArn or both vectorBucketName and indexName"', async () => {
     const indexArn = `${bucketArn(bucket)}/index/${uniqueName('idx')}`;
     expect(await answerOf(t.client.send(new GetIndexCommand({ vectorBucketName: bucket, indexArn })))).toMatchObject({
