@@ -32,8 +32,15 @@ export class ValidationError extends ServiceError {
    * A rule the use case checks (not a model constraint): AWS answers these with a plain sentence
    * ("Invalid vector bucket name"); the fieldList still names the member.
    */
-  static field(path: string, message: string): ValidationError {
-    return new ValidationError(message, [{ path, message }]);
+  static field(path: string, message: string, fieldMessage = message): ValidationError {
+    return new ValidationError(message, [{ path, message: fieldMessage }]);
+  }
+  /**
+   * One vector of PutVectors is invalid: AWS's message names its key, the fieldList entry holds the
+   * bare problem (an AWS answer quoted in supabase/storage src/storage/protocols/vector/adapter/s3-vector.test.ts).
+   */
+  static record(path: string, key: string, problem: string): ValidationError {
+    return ValidationError.field(path, Messages.invalidRecord(key, problem), problem);
   }
   /**
    * Model constraint violations, worded as AWS's Smithy server framework words them: it stops at the

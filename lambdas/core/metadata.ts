@@ -1,7 +1,7 @@
 // Validates one vector's metadata against S3 Vectors' rules and per-vector limits. Pure.
 import type { Limits } from './config';
 import type { Metadata } from './ports';
-import { Messages, ValidationError } from './errors';
+import { ValidationError } from './errors';
 
 export interface MetadataContext {
   nonFilterableKeys: ReadonlySet<string>;
@@ -21,7 +21,7 @@ export function checkMetadata(doc: unknown, path: string, ctx: MetadataContext):
   } catch (error) {
     if (ctx.recordKey === undefined || !(error instanceof ValidationError)) throw error;
     const problem = error.fieldList[0];
-    throw ValidationError.field(problem.path, Messages.invalidRecord(ctx.recordKey, problem.message));
+    throw ValidationError.record(problem.path, ctx.recordKey, problem.message);
   }
 }
 

@@ -1,6 +1,6 @@
 // Vector payloads: every value must be a finite float32, the length must match the index, and
 // cosine indexes cannot take a zero vector (it has no direction).
-import { Messages, ValidationError } from '../errors';
+import { ValidationError } from '../errors';
 import type { IndexRecord } from '../ports';
 
 /**
@@ -16,7 +16,7 @@ export function writeFloat32(
   recordKey?: string,
 ): void {
   const fail = (at: string, ours: string, aws = ours): never => {
-    throw ValidationError.field(at, recordKey === undefined ? ours : Messages.invalidRecord(recordKey, aws));
+    throw recordKey === undefined ? ValidationError.field(at, ours) : ValidationError.record(at, recordKey, aws);
   };
   if (values.length !== index.dimension) {
     // AWS's words for PutVectors: moto test_put_vectors_with_wrong_dimension.
