@@ -15,7 +15,7 @@ import {
   type AttributeValue,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { ConflictError, NotFoundError } from '../core/errors';
+import { ConflictError, Messages, NotFoundError } from '../core/errors';
 import type {
   BucketPatch,
   BucketRecord,
@@ -152,7 +152,7 @@ export class DynamoCatalog implements CatalogPort {
   }
 
   createBucket(bucket: BucketRecord): Promise<void> {
-    return this.putNew(BUCKETS, bucket.name, bucket, `A vector bucket named ${bucket.name} already exists`);
+    return this.putNew(BUCKETS, bucket.name, bucket, Messages.bucketExists);
   }
 
   async getBucket(name: string): Promise<BucketRecord | undefined> {
@@ -168,12 +168,12 @@ export class DynamoCatalog implements CatalogPort {
   // marks the bucket, then looks for indexes; a create writes its index, then looks for the mark.
   // Whichever order the steps interleave in, one of the two sees the other and backs out.
   async deleteBucket(name: string): Promise<void> {
-    const missing = `The specified vector bucket could not be found: ${name}`;
+    const missing = Messages.bucketNotFound;
     await this.update<MarkedBucket>(BUCKETS, name, (bucket) => ({ ...bucket, deletingSince: Date.now() }), missing);
     const indexes = await this.listIndexes(name, { limit: 1 });
     if (indexes.items.length) {
       await this.update<MarkedBucket>(BUCKETS, name, ({ deletingSince: _, ...bucket }) => bucket, missing).catch(() => undefined);
-      throw new ConflictError(`The vector bucket ${name} is not empty: delete its indexes first`);
+      throw new ConflictError(Messages.bucketNotEmpty);
     }
     await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { pk: { S: BUCKETS }, sk: { S: name } } }));
   }
@@ -187,7 +187,7 @@ export class DynamoCatalog implements CatalogPort {
         if (next.policy === undefined) delete next.policy;
         return next;
       },
-      `The specified vector bucket could not be found: ${name}`,
+      Messages.bucketNotFound,
     );
   }
 
@@ -196,13 +196,13 @@ export class DynamoCatalog implements CatalogPort {
       indexPartition(index.bucketName),
       index.name,
       index,
-      `An index named ${index.name} already exists in vector bucket ${index.bucketName}`,
+      Messages.indexExists,
     );
     const bucket = await this.getDoc<MarkedBucket>(BUCKETS, index.bucketName);
     const beingDeleted = bucket?.doc.deletingSince !== undefined && Date.now() - bucket.doc.deletingSince < DELETE_MARK_TTL_MS;
     if (!bucket || beingDeleted) {
       await this.deleteIndex(index.bucketName, index.name);
-      throw new NotFoundError(`The specified vector bucket could not be found: ${index.bucketName}`);
+      throw new NotFoundError(Messages.bucketNotFound);
     }
   }
 
@@ -225,7 +225,7 @@ export class DynamoCatalog implements CatalogPort {
       indexPartition(bucketName),
       indexName,
       (index) => ({ ...index, ...patch }),
-      `The specified index could not be found: ${indexName}`,
+      Messages.indexNotFound,
     );
   }
 

@@ -6,6 +6,8 @@ import { ValidationError } from './errors';
 export interface MetadataContext {
   nonFilterableKeys: ReadonlySet<string>;
   limits: Limits;
+  /** PutVectors: the vector's key, for AWS's "Invalid record for key '<key>': ..." frame. */
+  recordKey?: string;
 }
 
 /**
@@ -14,6 +16,16 @@ export interface MetadataContext {
  * = the whole object, filterable = the object with only the filterable keys.
  */
 export function checkMetadata(doc: unknown, path: string, ctx: MetadataContext): Metadata {
+  try {
+    return check(doc, path, ctx);
+  } catch (error) {
+    if (ctx.recordKey === undefined || !(error instanceof ValidationError)) throw error;
+    const problem = error.fieldList[0];
+    throw ValidationError.record(problem.path, ctx.recordKey, problem.message);
+  }
+}
+
+function check(doc: unknown, path: string, ctx: MetadataContext): Metadata {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw ValidationError.field(path, `Metadata must be a JSON object, got ${describe(doc)}`);
   }
@@ -21,10 +33,8 @@ export function checkMetadata(doc: unknown, path: string, ctx: MetadataContext):
   const keys = Object.keys(metadata);
   const { limits } = ctx;
   if (keys.length > limits.maxMetadataKeys) {
-    throw ValidationError.field(
-      path,
-      `Metadata has ${keys.length} keys, over the limit of ${limits.maxMetadataKeys} keys per vector by ${keys.length - limits.maxMetadataKeys}`,
-    );
+    // AWS's words (llama_index issue 19522 quotes the PutVectors answer).
+    throw ValidationError.field(path, `Metadata object must have at most ${limits.maxMetadataKeys} keys`);
   }
   for (const key of keys) checkValue(metadata[key], childPath(path, key));
 
@@ -39,11 +49,8 @@ export function checkMetadata(doc: unknown, path: string, ctx: MetadataContext):
   // Only measure separately when some key is non-filterable: otherwise it equals the total.
   const filterable = filterableKeys.length === keys.length ? total : jsonBytes(pick(metadata, filterableKeys));
   if (filterable > limits.maxFilterableMetadataBytes) {
-    throw ValidationError.field(
-      path,
-      `Filterable metadata is ${filterable} bytes, over the limit of ${limits.maxFilterableMetadataBytes} bytes of filterable metadata per vector by ${filterable - limits.maxFilterableMetadataBytes}` +
-        ' (declare large keys in nonFilterableMetadataKeys at CreateIndex)',
-    );
+    // AWS's words (langchain-aws issue 693 quotes the PutVectors answer).
+    throw ValidationError.field(path, `Filterable metadata must have at most ${limits.maxFilterableMetadataBytes} bytes`);
   }
   return metadata;
 }

@@ -1,6 +1,6 @@
 // Buckets and indexes are addressed by name or by ARN (exactly one of the two), and ARNs are built
 // from the configured region and account, as arn:aws:s3vectors:{region}:{account}:bucket/{name}[/index/{index}].
-import { ValidationError } from './errors';
+import { Messages, ValidationError } from './errors';
 
 export interface ArnScope {
   region: string;
@@ -58,9 +58,12 @@ export interface IndexRef {
 export function resolveBucket(scope: ArnScope, ref: BucketRef): string {
   const { vectorBucketName: name, vectorBucketArn: arn } = ref;
   if ((name === undefined) === (arn === undefined)) {
-    throw ValidationError.field('/vectorBucketName', 'Exactly one of vectorBucketName or vectorBucketArn must be provided');
+    throw ValidationError.field('/vectorBucketName', Messages.bucketNameOrArn);
   }
-  if (name !== undefined) return name;
+  if (name !== undefined) {
+    checkBucketName(name);
+    return name;
+  }
   const parsed = ownArn(scope, arn!, '/vectorBucketArn');
   if (parsed.index !== undefined) throw ValidationError.field('/vectorBucketArn', `'${arn}' is an index ARN, not a vector bucket ARN`);
   return parsed.bucket;
@@ -70,18 +73,17 @@ export function resolveIndex(scope: ArnScope, ref: IndexRef): { bucket: string; 
   const { vectorBucketName: bucket, indexName: index, indexArn: arn } = ref;
   if (arn !== undefined) {
     if (bucket !== undefined || index !== undefined) {
-      throw ValidationError.field('/indexArn', 'Provide either indexArn or vectorBucketName and indexName, not both');
+      throw ValidationError.field('/indexArn', Messages.indexNameOrArn);
     }
     const parsed = ownArn(scope, arn, '/indexArn');
     if (parsed.index === undefined) throw ValidationError.field('/indexArn', `'${arn}' is not an index ARN`);
     return { bucket: parsed.bucket, index: parsed.index };
   }
   if (bucket === undefined || index === undefined) {
-    throw ValidationError.field(
-      bucket === undefined ? '/vectorBucketName' : '/indexName',
-      'Either indexArn or both vectorBucketName and indexName must be provided',
-    );
+    throw ValidationError.field(bucket === undefined ? '/vectorBucketName' : '/indexName', Messages.indexNameOrArn);
   }
+  checkBucketName(bucket);
+  checkIndexName(index);
   return { bucket, index };
 }
 
@@ -90,24 +92,19 @@ export function resolveResourceArn(scope: ArnScope, arn: string): ParsedArn {
   return ownArn(scope, arn, '/resourceArn');
 }
 
-// Naming rules from the user guide; the model gives only lengths for names.
+// Naming rules from the user guide; the model gives only lengths for names. AWS checks them wherever a
+// name is given, not only on create: GetIndex answers "Invalid index name" (mem0 issue 5361).
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const INDEX_NAME = /^[a-z0-9][a-z0-9-.]{1,61}[a-z0-9]$/;
 
 export function checkBucketName(name: string, field = '/vectorBucketName'): void {
   if (!BUCKET_NAME.test(name)) {
-    throw ValidationError.field(
-      field,
-      'Vector bucket names must be 3 to 63 characters long, use only lowercase letters, numbers and hyphens, and begin and end with a letter or number',
-    );
+    throw ValidationError.field(field, Messages.invalidBucketName);
   }
 }
 
 export function checkIndexName(name: string, field = '/indexName'): void {
   if (!INDEX_NAME.test(name)) {
-    throw ValidationError.field(
-      field,
-      'Index names must be 3 to 63 characters long, use only lowercase letters, numbers, hyphens and dots, and begin and end with a letter or number',
-    );
+    throw ValidationError.field(field, Messages.invalidIndexName);
   }
 }

@@ -1,6 +1,6 @@
 // Which IAM actions an operation needs on which resource, including the extra actions each
 // operation's "Permissions" paragraph in the service model demands for certain inputs.
-import { ValidationError } from '../errors';
+import { Messages, ValidationError } from '../errors';
 import { bucketArn, indexArn, isOwnArn, parseArn, type ArnScope } from '../resources';
 
 /** Every s3vectors action (AWS service authorization reference + the two index-mode operations). */
@@ -45,7 +45,7 @@ function bucketTarget(scope: ArnScope, input: Input): { arn: string; bucketName:
   const parsed = arn ? parseArn(arn) : undefined;
   if (arn && parsed && parsed.index === undefined) return { arn: canonical(scope, arn, parsed), bucketName: parsed.bucket };
   const name = str(input.vectorBucketName);
-  if (!name) throw ValidationError.field('/vectorBucketName', 'Either vectorBucketName or vectorBucketArn must be specified.');
+  if (!name) throw ValidationError.field('/vectorBucketName', Messages.bucketNameOrArn);
   return { arn: bucketArn(scope, name), bucketName: name };
 }
 
@@ -54,7 +54,8 @@ function indexTarget(scope: ArnScope, input: Input): { arn: string; bucketName: 
   const parsed = arn ? parseArn(arn) : undefined;
   if (arn && parsed?.index !== undefined) return { arn: canonical(scope, arn, parsed), bucketName: parsed.bucket };
   const index = str(input.indexName);
-  if (!index) throw ValidationError.field('/indexName', 'Either indexArn or both vectorBucketName and indexName must be specified.');
+  if (!index) throw ValidationError.field('/indexName', Messages.indexNameOrArn);
+  if (!str(input.vectorBucketName)) throw ValidationError.field('/vectorBucketName', Messages.indexNameOrArn);
   const bucket = bucketTarget(scope, input);
   return { arn: indexArn(scope, bucket.bucketName, index), bucketName: bucket.bucketName };
 }

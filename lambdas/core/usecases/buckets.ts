@@ -1,5 +1,5 @@
 import type { Deps } from '../deps';
-import { NotFoundError, ServiceQuotaExceededError, ValidationError } from '../errors';
+import { Messages, NotFoundError, ServiceQuotaExceededError, ValidationError } from '../errors';
 import { findBucket } from '../lookup';
 import type { BucketRecord, IndexMode } from '../ports';
 import { bucketArn, checkBucketName } from '../resources';
@@ -82,7 +82,7 @@ export async function putVectorBucketPolicy(deps: Deps, input: PutVectorBucketPo
 
 export async function getVectorBucketPolicy(deps: Deps, input: GetVectorBucketPolicyInput): Promise<GetVectorBucketPolicyOutput> {
   const bucket = await findBucket(deps, input);
-  if (bucket.policy === undefined) throw new NotFoundError(`The vector bucket ${bucket.name} has no bucket policy`);
+  if (bucket.policy === undefined) throw new NotFoundError(Messages.policyNotFound);
   return { policy: bucket.policy };
 }
 

@@ -1,5 +1,5 @@
 import type { Deps } from '../deps';
-import { NotFoundError, ValidationError } from '../errors';
+import { Messages, NotFoundError, ValidationError } from '../errors';
 import type { Tags } from '../ports';
 import { resolveResourceArn } from '../resources';
 import type {
@@ -24,11 +24,11 @@ async function currentTags(deps: Deps, arn: string): Promise<{ tags: Tags; save:
   const target = resolveResourceArn(deps.config, arn);
   if (target.index === undefined) {
     const bucket = await deps.catalog.getBucket(target.bucket);
-    if (!bucket) throw new NotFoundError(`The specified vector bucket could not be found: ${target.bucket}`);
+    if (!bucket) throw new NotFoundError(Messages.bucketNotFound);
     return { tags: bucket.tags, save: (tags) => deps.catalog.updateBucket(target.bucket, { tags }) };
   }
   const index = await deps.catalog.getIndex(target.bucket, target.index);
-  if (!index) throw new NotFoundError(`The specified index could not be found: ${target.index}`);
+  if (!index) throw new NotFoundError(Messages.indexNotFound);
   return { tags: index.tags, save: (tags) => deps.catalog.updateIndex(target.bucket, target.index!, { tags }) };
 }
 

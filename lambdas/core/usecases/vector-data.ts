@@ -3,16 +3,28 @@
 import { ValidationError } from '../errors';
 import type { IndexRecord } from '../ports';
 
-/** Writes `values` as float32 into `target` at `offset`, rejecting what AWS rejects. */
+/**
+ * Writes `values` as float32 into `target` at `offset`, rejecting what AWS rejects. `recordKey`: the
+ * PutVectors vector's key, for AWS's "Invalid record for key '<key>': ..." wording.
+ */
 export function writeFloat32(
   index: IndexRecord,
   values: readonly unknown[],
   target: Float32Array,
   offset: number,
   path: string,
+  recordKey?: string,
 ): void {
+  const fail = (at: string, ours: string, aws = ours): never => {
+    throw recordKey === undefined ? ValidationError.field(at, ours) : ValidationError.record(at, recordKey, aws);
+  };
   if (values.length !== index.dimension) {
-    throw ValidationError.field(path, `Vector has ${values.length} dimensions but index ${index.name} expects ${index.dimension}`);
+    // AWS's words for PutVectors: moto test_put_vectors_with_wrong_dimension.
+    fail(
+      path,
+      `Vector has ${values.length} dimensions but index ${index.name} expects ${index.dimension}`,
+      `vector must have length ${index.dimension}, but has length ${values.length}`,
+    );
   }
   let nonZero = false;
   for (let i = 0; i < values.length; i++) {
@@ -21,13 +33,14 @@ export function writeFloat32(
     // range would become Infinity once stored.
     const stored = Math.fround(value as number);
     if (!Number.isFinite(stored)) {
-      throw ValidationError.field(`${path}/${i}`, `Vector values must be finite float32 numbers, got ${String(value)}`);
+      fail(`${path}/${i}`, `Vector values must be finite float32 numbers, got ${String(value)}`);
     }
     target[offset + i] = stored;
     if (stored !== 0) nonZero = true;
   }
   if (!nonZero && index.distanceMetric === 'cosine') {
-    throw ValidationError.field(path, 'Zero vectors are not allowed in an index with the cosine distance metric');
+    // AWS's words for PutVectors: spiceai issue 7109 quotes the answer.
+    fail(path, 'Zero vectors are not allowed in an index with the cosine distance metric', 'cosine distance does not support vectors with zero norm');
   }
 }
 

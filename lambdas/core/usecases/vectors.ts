@@ -46,8 +46,9 @@ export async function putVectors(deps: Deps, input: PutVectorsInput): Promise<Em
     // Every entry is validated, even one a later entry with the same key replaces.
     const kept = lastPosition.get(vector.key!) === i;
     const target = kept ? data : scratch;
-    writeFloat32(index, vector.data!.float32!, target, kept ? keys.length * index.dimension : 0, `/vectors/${i}/data/float32`);
-    const checked = vector.metadata === undefined ? undefined : checkMetadata(vector.metadata, `/vectors/${i}/metadata`, context);
+    writeFloat32(index, vector.data!.float32!, target, kept ? keys.length * index.dimension : 0, `/vectors/${i}/data/float32`, vector.key!);
+    const checked =
+      vector.metadata === undefined ? undefined : checkMetadata(vector.metadata, `/vectors/${i}/metadata`, { ...context, recordKey: vector.key! });
     if (!kept) return;
     metadata.push(checked);
     keys.push(vector.key!);
@@ -56,11 +57,12 @@ export async function putVectors(deps: Deps, input: PutVectorsInput): Promise<Em
   return {};
 }
 
-function outputVector(vector: StoredVector): { key: string; data?: { float32: number[] }; metadata?: WireDocument } {
+/** `withMetadata`: returnMetadata was asked; a vector stored without metadata then has `{}`, as on AWS. */
+function outputVector(vector: StoredVector, withMetadata: boolean): { key: string; data?: { float32: number[] }; metadata?: WireDocument } {
   return {
     key: vector.key,
     ...(vector.data ? { data: toWire(vector.data) } : {}),
-    ...(vector.metadata ? { metadata: vector.metadata as WireDocument } : {}),
+    ...(withMetadata ? { metadata: (vector.metadata ?? {}) as WireDocument } : {}),
   };
 }
 
@@ -71,7 +73,7 @@ export async function getVectors(deps: Deps, input: GetVectorsInput): Promise<Ge
   const found = await deps.store.get(index, keys, { data: !!input.returnData, metadata: !!input.returnMetadata });
   const byKey = new Map(found.map((v) => [v.key, v]));
   // Request order; keys that do not exist are left out.
-  const vectors = keys.flatMap((key) => (byKey.has(key) ? [outputVector(byKey.get(key)!)] : []));
+  const vectors = keys.flatMap((key) => (byKey.has(key) ? [outputVector(byKey.get(key)!, !!input.returnMetadata)] : []));
   return { vectors };
 }
 
@@ -109,7 +111,7 @@ export async function listVectors(deps: Deps, input: ListVectorsInput): Promise<
   let bytes = 0;
   let last = page.last;
   for (const stored of page.items) {
-    const vector = outputVector(stored);
+    const vector = outputVector(stored, !!input.returnMetadata);
     const size = Buffer.byteLength(JSON.stringify(vector));
     if (vectors.length > 0 && bytes + size > deps.config.limits.maxListVectorsPageBytes) {
       last = vectors[vectors.length - 1].key;
@@ -163,7 +165,7 @@ export async function queryVectors(deps: Deps, input: QueryVectorsInput): Promis
     vectors: page.map((hit) => ({
       key: hit.key,
       ...(input.returnDistance ? { distance: hit.distance } : {}),
-      ...(input.returnMetadata && hit.metadata ? { metadata: hit.metadata as WireDocument } : {}),
+      ...(input.returnMetadata ? { metadata: (hit.metadata ?? {}) as WireDocument } : {}),
     })),
     distanceMetric: index.distanceMetric,
     ...(nextToken ? { nextToken } : {}),

@@ -1,9 +1,9 @@
 // One generic walk over the model's shapes: required members, types, lengths, ranges, patterns,
-// enums and unions. Every problem is collected so one ValidationException lists them all.
+// enums and unions. Like AWS's Smithy server framework it stops at the first violation (members in
+// model order, list items before the list's own length) and words it the way that framework does.
 import { FieldProblem, ValidationError } from '../errors';
 import { MemberRef, Shape, shapes } from '../model';
 
-const MAX_PROBLEMS = 20;
 const patternCache = new Map<string, RegExp>();
 
 function compiledPattern(pattern: string): RegExp {
@@ -42,8 +42,18 @@ const typeNames: Record<string, string> = {
 /** Per-shape maximums that configuration may raise above the model's (AWS's) values. */
 export type MaxOverrides = Readonly<Record<string, number>>;
 
+/** "between 3 and 63, inclusive" / "greater than or equal to 1" / "less than or equal to 10". */
+function bounds(min: number | undefined, max: number | undefined): string {
+  if (min !== undefined && max !== undefined) return `between ${min} and ${max}, inclusive`;
+  if (min !== undefined) return `greater than or equal to ${min}`;
+  return `less than or equal to ${max}`;
+}
+
+const violated = (path: string, rule: string, length?: number) =>
+  `Value${length === undefined ? '' : ` with length ${length}`} at '${path || '/'}' failed to satisfy constraint: Member ${rule}`;
+
 class Walker {
-  readonly problems: FieldProblem[] = [];
+  problem: FieldProblem | undefined;
 
   constructor(private readonly overrides: MaxOverrides) {}
 
@@ -54,12 +64,12 @@ class Walker {
     return max === undefined ? shape : { ...shape, max };
   }
 
-  add(path: string, message: string): void {
-    if (this.problems.length < MAX_PROBLEMS) this.problems.push({ path, message });
+  private add(path: string, message: string): void {
+    this.problem ??= { path, message };
   }
 
-  full(): boolean {
-    return this.problems.length >= MAX_PROBLEMS;
+  get done(): boolean {
+    return this.problem !== undefined;
   }
 
   visit(ref: MemberRef, value: unknown, path: string): void {
@@ -90,95 +100,88 @@ class Walker {
     }
   }
 
+  // AWS rejects a mistyped member before validation (its wording is not recorded): ours, same frame.
   private typeMismatch(shape: Shape, value: unknown, path: string): void {
-    this.add(path, `Member must be ${typeNames[shape.type] ?? shape.type}, got ${describeType(value)}`);
+    this.add(path, violated(path, `must be ${typeNames[shape.type] ?? shape.type}, got ${describeType(value)}`));
   }
 
   private structure(shape: Shape, value: unknown, path: string): void {
     if (!isPlainObject(value)) return this.typeMismatch(shape, value, path);
-    for (const name of shape.required ?? []) {
-      if (value[name] === undefined || value[name] === null) this.add(`${path}/${name}`, 'Member must not be null');
-    }
+    const required = new Set(shape.required ?? []);
     const members = shape.members ?? {};
     let present = 0;
     for (const [name, ref] of Object.entries(members)) {
       const member = value[name];
-      if (member === undefined || member === null) continue;
-      present++;
-      this.visit(ref, member, `${path}/${name}`);
-      if (this.full()) return;
+      if (member === undefined || member === null) {
+        if (required.has(name)) this.add(`${path}/${name}`, violated(`${path}/${name}`, 'must not be null'));
+      } else {
+        present++;
+        this.visit(ref, member, `${path}/${name}`);
+      }
+      if (this.done) return;
     }
     if (shape.union && present !== 1) {
-      this.add(path, `Member must have exactly one of ${Object.keys(members).join(', ')} set`);
+      this.add(path, violated(path, `must have exactly one of ${Object.keys(members).join(', ')} set`));
     }
   }
 
   private list(shape: Shape, value: unknown, path: string): void {
     if (!Array.isArray(value)) return this.typeMismatch(shape, value, path);
-    if (shape.min !== undefined && value.length < shape.min) {
-      this.add(path, `Member must have length greater than or equal to ${shape.min}`);
-    }
-    if (shape.max !== undefined && value.length > shape.max) {
-      this.add(path, `Member must have length less than or equal to ${shape.max}`);
-    }
     const member = shape.member!;
     const memberShape = shapes[member.shape];
     if (memberShape.type === 'float') {
       // Vector data: the hot path (up to 500 × 4096 numbers), so no per-element path strings.
       for (let i = 0; i < value.length; i++) {
-        if (typeof value[i] !== 'number') {
-          this.typeMismatch(memberShape, value[i], `${path}/${i}`);
-          if (this.full()) return;
-        }
+        if (typeof value[i] !== 'number') return this.typeMismatch(memberShape, value[i], `${path}/${i}`);
       }
-      return;
+    } else {
+      for (let i = 0; i < value.length && !this.done; i++) this.visit(member, value[i], `${path}/${i}`);
     }
-    for (let i = 0; i < value.length && !this.full(); i++) this.visit(member, value[i], `${path}/${i}`);
+    this.length(shape, value.length, path);
   }
 
   private map(shape: Shape, value: unknown, path: string): void {
     if (!isPlainObject(value)) return this.typeMismatch(shape, value, path);
-    for (const [key, entry] of Object.entries(value)) {
-      this.visit(shape.key!, key, `${path}/${key}`);
+    const entries = Object.entries(value);
+    for (const [key, entry] of entries) {
+      this.visit(shape.key!, key, path); // AWS names the map, not the key, for a bad key
       this.visit(shape.value!, entry, `${path}/${key}`);
-      if (this.full()) return;
+      if (this.done) return;
+    }
+    this.length(shape, entries.length, path);
+  }
+
+  private length(shape: Shape, length: number, path: string): void {
+    if ((shape.min !== undefined && length < shape.min) || (shape.max !== undefined && length > shape.max)) {
+      this.add(path, violated(path, `must have length ${bounds(shape.min, shape.max)}`, length));
     }
   }
 
   private string(shape: Shape, value: unknown, path: string): void {
     if (typeof value !== 'string') return this.typeMismatch(shape, value, path);
     if (shape.min !== undefined || shape.max !== undefined) {
-      const length = [...value].length; // lengths count Unicode code points, as Smithy does
-      if (shape.min !== undefined && length < shape.min) {
-        this.add(path, `Member must have length greater than or equal to ${shape.min}`);
-      }
-      if (shape.max !== undefined && length > shape.max) {
-        this.add(path, `Member must have length less than or equal to ${shape.max}`);
-      }
+      this.length(shape, [...value].length, path); // lengths count Unicode code points, as Smithy does
+      if (this.done) return;
     }
     if (shape.pattern !== undefined && !compiledPattern(shape.pattern).test(value)) {
-      this.add(path, `Member must satisfy regular expression pattern: ${shape.pattern}`);
+      this.add(path, violated(path, `must satisfy regular expression pattern: ${shape.pattern}`));
     }
     if (shape.enum !== undefined && !shape.enum.includes(value)) {
-      this.add(path, `Member must satisfy enum value set: [${shape.enum.join(', ')}]`);
+      this.add(path, violated(path, `must satisfy enum value set: [${shape.enum.join(', ')}]`));
     }
   }
 
   private range(shape: Shape, value: number, path: string): void {
-    if (shape.min !== undefined && value < shape.min) {
-      this.add(path, `Member must have value greater than or equal to ${shape.min}`);
-    }
-    if (shape.max !== undefined && value > shape.max) {
-      this.add(path, `Member must have value less than or equal to ${shape.max}`);
+    if ((shape.min !== undefined && value < shape.min) || (shape.max !== undefined && value > shape.max)) {
+      this.add(path, violated(path, `must be ${bounds(shape.min, shape.max)}`));
     }
   }
 }
 
-/** Validates an operation's input against its model shape; throws one ValidationError listing every problem. */
+/** Validates an operation's input against its model shape; throws a ValidationError for the first violation. */
 export function validateInput(inputShape: string, input: unknown, overrides: MaxOverrides = {}): void {
   const walker = new Walker(overrides);
   walker.visit({ shape: inputShape }, input, '');
-  if (walker.problems.length) {
-    throw ValidationError.fields(walker.problems.map((p) => ({ ...p, path: p.path || '/' })));
-  }
+  const problem = walker.problem;
+  if (problem) throw ValidationError.constraint({ ...problem, path: problem.path || '/' });
 }
