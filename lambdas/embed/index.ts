@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateAccessKey } from '../core/auth/identities';
 import { serviceConfigFromEnv } from '../core/config';
+import type { LanceStoreOptions } from '../adapters/lance/lance-store';
 import { startLocalService, type LocalService } from '../local/local-service';
-import { DEFAULT_MAINTENANCE_CONFIG, type MaintenanceConfig } from '../maintenance/config';
+import { maintenanceConfigFromEnv, type MaintenanceConfig } from '../maintenance/config';
 
 export type { MaintenanceConfig } from '../maintenance/config';
 
@@ -22,7 +23,7 @@ export interface S3VectorsOptions {
    * SigV4 as on AWS with these root keys (default: random keys, returned as `credentials`);
    * `false` accepts unsigned requests.
    */
-  auth?: { accessKeyId: string; secretAccessKey: string } | false;
+  auth?: { accessKeyId: string; secretAccessKey: string; /** IAM decision cache, ms (default 5,000). */ decisionCacheMs?: number } | false;
   region?: string;
   accountId?: string;
   /**
@@ -31,7 +32,11 @@ export interface S3VectorsOptions {
    * `{ annMinRows: 256, intervalSeconds: 1 }`. `runMaintenance()` runs a pass on demand either way.
    */
   maintenance?: boolean | Partial<MaintenanceConfig>;
-  /** Extra S3V_* settings (limits, cursor TTL, …) as their environment variables name them. */
+  /** Keep the catalog on disk under dataDir (default: only when you passed dataDir). */
+  persist?: boolean;
+  /** Where the vectors live (default: LanceDB folders under dataDir), e.g. `s3+ddb://` with storage options. */
+  storage?: LanceStoreOptions;
+  /** S3V_* settings (limits, cursor TTL, …) by their environment variable names, over process.env. */
   env?: Record<string, string>;
 }
 
@@ -45,6 +50,8 @@ export interface S3VectorsServer {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** A client for this server; retries off so a failure shows at once. */
   client(config?: Partial<S3VectorsClientConfig>): S3VectorsClient;
+  /** The running service's parts (catalog, identities, maintenance timer), for tests that need them. */
+  service: LocalService;
   /** Runs one maintenance pass until every index is caught up (folds rows, builds indexes). */
   runMaintenance(): Promise<void>;
   /** Stops the server and removes the temp data folder (not a folder you passed). */
@@ -54,18 +61,20 @@ export interface S3VectorsServer {
 export async function startS3Vectors(options: S3VectorsOptions = {}): Promise<S3VectorsServer> {
   const ownsData = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'open-s3vectors-'));
+  // Settings as the server reads them (S3V_* variables), with this call's choices on top.
+  const env = { ...process.env, ...options.env };
   const config = serviceConfigFromEnv({
-    ...options.env,
+    ...env,
     ...(options.region ? { S3V_REGION: options.region } : {}),
     ...(options.accountId ? { S3V_ACCOUNT_ID: options.accountId } : {}),
   });
   const credentials =
     options.auth === false
       ? { accessKeyId: 'AKIDUNSIGNED000000000', secretAccessKey: 'unsigned' }
-      : (options.auth ?? pick(generateAccessKey('root', new Date())));
+      : pick(options.auth ?? generateAccessKey('root', new Date()));
   const maintenanceOn = options.maintenance !== undefined && options.maintenance !== false;
   const maintenanceConfig: MaintenanceConfig = {
-    ...DEFAULT_MAINTENANCE_CONFIG,
+    ...maintenanceConfigFromEnv(env),
     ...(typeof options.maintenance === 'object' ? options.maintenance : {}),
   };
   let service: LocalService;
@@ -75,7 +84,9 @@ export async function startS3Vectors(options: S3VectorsOptions = {}): Promise<S3
       config,
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
-      auth: options.auth === false ? 'off' : { root: credentials },
+      auth: options.auth === false ? 'off' : { root: credentials, decisionCacheMs: options.auth?.decisionCacheMs },
+      inMemoryCatalog: !(options.persist ?? !ownsData),
+      storage: options.storage,
       maintenance: maintenanceOn,
       maintenanceConfig,
     });
@@ -89,6 +100,7 @@ export async function startS3Vectors(options: S3VectorsOptions = {}): Promise<S3
     region: config.region,
     dataDir,
     credentials,
+    service,
     client: (extra = {}) => {
       const client = new S3VectorsClient({ endpoint: service.url, region: config.region, credentials, maxAttempts: 1, ...extra });
       clients.push(client);
