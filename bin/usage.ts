@@ -25,6 +25,7 @@ Usage:
   ${command} [--host 127.0.0.1] [--port 8000] [--data-dir ./data] [--no-auth]
   ${command} iam <command> ...      manage IAM users, keys and policies (iam --help)
   ${command} status                 per-index maintenance figures
+  ${command} health                 exit 0 if the server on S3V_PORT answers a signed call
   ${command} --help | --version
 
 Server (flag / environment variable, default):
