@@ -6,6 +6,10 @@ import { serviceConfigFromEnv } from '../lambdas/core/config';
 import { startLocalService } from '../lambdas/local/local-service';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/local/root-credentials';
 import { logger } from '../lambdas/runtime/logger';
+import { usage, VERSION } from './usage';
+
+// The SDK's notice about Node releases it will drop is noise for a server on a Node we support.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const { values } = parseArgs({
   options: {
@@ -13,13 +17,17 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env.S3V_PORT ?? '8000' },
     'data-dir': { type: 'string', default: process.env.S3V_DATA_DIR ?? './data' },
     'no-auth': { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+    version: { type: 'boolean', short: 'v', default: false },
   },
 });
 
 if (values.help) {
-  console.log(`Usage: npm start -- [--host 127.0.0.1] [--port 8000] [--data-dir ./data] [--no-auth]
-Environment: S3V_ROOT_ACCESS_KEY_ID, S3V_ROOT_SECRET_ACCESS_KEY, S3V_AUTH=off, S3V_REGION, S3V_ACCOUNT_ID, S3V_MAX_* limits (see README).`);
+  console.log(usage(process.env.npm_lifecycle_event === 'start' ? 'npm start --' : 'open-s3vectors'));
+  process.exit(0);
+}
+if (values.version) {
+  console.log(VERSION);
   process.exit(0);
 }
 

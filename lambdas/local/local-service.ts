@@ -9,7 +9,8 @@ import type { ServiceConfig } from '../core/config';
 import type { Deps } from '../core/deps';
 import { authenticateStep, authorizeStep, cachedDecider, policyDocumentDecider, sigv4Authenticator } from '../runtime/auth-steps';
 import type { LanceStoreOptions } from '../adapters/lance/lance-store';
-import { startMaintenanceLoop, type MaintenanceLoop } from '../maintenance/maintenance';
+import type { MaintenanceConfig } from '../maintenance/config';
+import { runMaintenanceOnce, startMaintenanceLoop, type MaintenanceLoop } from '../maintenance/maintenance';
 import { createDeps } from '../runtime/deps';
 import type { PipelineSteps } from '../runtime/pipeline';
 import { removeCatalogEndpoint, writeCatalogEndpoint } from './catalog-endpoint';
@@ -29,6 +30,8 @@ export interface LocalServiceOptions {
   auth: { root: RootCredentials; decisionCacheMs?: number } | 'off';
   /** Background optimize (compaction, index builds) on a timer; on unless false or S3V_MAINT=off. */
   maintenance?: boolean;
+  /** Maintenance thresholds; by default from the S3V_MAINT_* environment variables. */
+  maintenanceConfig?: MaintenanceConfig;
 }
 
 export interface LocalService {
@@ -37,6 +40,8 @@ export interface LocalService {
   identities: IdentityStore;
   /** The maintenance timer, when on: `runNow({ catchUp: true })` waits until every index is caught up. */
   maintenance?: MaintenanceLoop;
+  /** One maintenance pass until every index is caught up, with or without the timer. */
+  runMaintenance(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,12 +79,16 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   const identities = new DynamoIdentityStore(client, CATALOG_TABLE);
   const steps = authSteps(options.config, identities, options.auth);
   const server = await startLocalServer({ deps, host: options.host, port: options.port, steps });
-  const maintenance = options.maintenance === false || process.env.S3V_MAINT === 'off' ? undefined : startMaintenanceLoop(deps);
+  const maintenance = options.maintenance === false || process.env.S3V_MAINT === 'off' ? undefined : startMaintenanceLoop(deps, { config: options.maintenanceConfig });
   return {
     url: server.url,
     deps,
     identities,
     maintenance,
+    runMaintenance: async () => {
+      if (maintenance) await maintenance.runNow({ catchUp: true });
+      else await runMaintenanceOnce(deps, { config: options.maintenanceConfig, catchUp: true });
+    },
     close: async () => {
       await server.close();
       await maintenance?.stop();

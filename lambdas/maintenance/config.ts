@@ -53,7 +53,7 @@ export const DEFAULT_MAINTENANCE_CONFIG: MaintenanceConfig = {
   buildFloatsPerSecond: 2_000_000,
 };
 
-const ENV: Record<Exclude<keyof MaintenanceConfig, 'vectorIndex'>, string> = {
+export const MAINTENANCE_ENV: Record<Exclude<keyof MaintenanceConfig, 'vectorIndex'>, string> = {
   intervalSeconds: 'S3V_MAINT_INTERVAL_SECONDS',
   annMinFloats: 'S3V_MAINT_ANN_MIN_FLOATS',
   annMinRows: 'S3V_MAINT_ANN_MIN_ROWS',
@@ -72,7 +72,7 @@ const ENV: Record<Exclude<keyof MaintenanceConfig, 'vectorIndex'>, string> = {
 
 export function maintenanceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MaintenanceConfig {
   const config: MaintenanceConfig = { ...DEFAULT_MAINTENANCE_CONFIG };
-  for (const [field, name] of Object.entries(ENV) as [keyof typeof ENV, string][]) {
+  for (const [field, name] of Object.entries(MAINTENANCE_ENV) as [keyof typeof MAINTENANCE_ENV, string][]) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     const value = Number(raw);

@@ -3,8 +3,8 @@ import { S3VectorsClient } from '@aws-sdk/client-s3vectors';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serviceConfigFromEnv } from '../../lambdas/core/config';
-import { startLocalService, type LocalService, type LocalServiceOptions } from '../../lambdas/local/local-service';
+import { startS3Vectors } from '../../lambdas/embed';
+import type { LocalService, LocalServiceOptions } from '../../lambdas/local/local-service';
 import { startS3Storage, type S3Storage } from './s3-storage';
 
 export const REGION = 'us-east-1';
@@ -38,25 +38,26 @@ export function clientFor(url: string, credentials = TEST_CREDENTIALS, region = 
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 's3v-test-'));
-  const config = serviceConfigFromEnv({ S3V_REGION: REGION, S3V_ACCOUNT_ID: ACCOUNT, ...options.env });
   const s3: S3Storage | undefined = (options.storage ?? process.env.S3V_TEST_STORAGE) === 's3' ? await startS3Storage() : undefined;
-  const service = await startLocalService({
+  // The project's own suites run through the public programmatic API, so it cannot rot.
+  const auth = options.auth ?? { root: TEST_CREDENTIALS };
+  const server = await startS3Vectors({
     dataDir,
-    config,
-    inMemoryCatalog: !options.persistCatalog,
-    auth: options.auth ?? { root: TEST_CREDENTIALS },
+    env: { S3V_REGION: REGION, S3V_ACCOUNT_ID: ACCOUNT, ...options.env },
+    persist: options.persistCatalog ?? false,
+    auth: auth === 'off' ? false : { ...auth.root, decisionCacheMs: auth.decisionCacheMs },
     storage: s3?.storage,
     maintenance: options.maintenance ?? false,
   });
-  const client = clientFor(service.url);
+  const client = clientFor(server.endpoint);
   return {
-    url: service.url,
+    url: server.endpoint,
     client,
-    service,
+    service: server.service,
     dataDir,
     close: async () => {
       client.destroy();
-      await service.close();
+      await server.stop();
       await s3?.close();
       if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
     },

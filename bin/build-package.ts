@@ -1,0 +1,25 @@
+// `npm run build` (also before `npm pack`): compiles the server command and the programmatic API
+// to plain JavaScript in dist/, so the installed package runs on Node without tsx. Dependencies stay
+// in node_modules (LanceDB's native module and dynalite's LevelDB cannot be bundled).
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..');
+const dist = join(root, 'dist');
+
+async function main(): Promise<void> {
+  rmSync(dist, { recursive: true, force: true });
+  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', logLevel: 'warning' } as const;
+  await build({ ...common, entryPoints: [join(root, 'bin/cli.ts')], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } });
+  await build({ ...common, entryPoints: [join(root, 'lambdas/embed/index.ts')], outfile: join(dist, 'index.js') });
+  chmodSync(join(dist, 'cli.js'), 0o755);
+  // Types of the programmatic API only (a few .d.ts files), from the real sources.
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.types.json')], { stdio: 'inherit' });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
