@@ -6,6 +6,7 @@ import { serviceConfigFromEnv } from '../lambdas/core/config';
 import { startLocalService } from '../lambdas/local/local-service';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/local/root-credentials';
 import { logger } from '../lambdas/runtime/logger';
+import { consoleFromEnv } from '../lambdas/console/route';
 
 const { values } = parseArgs({
   options: {
@@ -63,9 +64,11 @@ async function main(): Promise<void> {
     host,
     port: Number(values.port),
     auth: root ? { root: root.credentials } : 'off',
+    extraRoutes: (context) => consoleFromEnv(context),
   });
   logger.info({ url: service.url, dataDir, region: config.region, accountId: config.accountId, auth: !authOff }, 'S3 Vectors endpoint ready');
   console.log(`open-s3vectors listening on ${service.url} (data in ${dataDir}, region ${config.region}, account ${config.accountId})`);
+  if (process.env.S3V_CONSOLE !== 'off') console.log(`console: ${service.url}/console`);
   if (authOff) {
     console.warn('\n*** AUTHENTICATION IS OFF: every request is accepted as the root user, unsigned. Local throwaway use only. ***\n');
   } else if (root!.source !== 'environment') {

@@ -14,7 +14,7 @@ import { createDeps } from '../runtime/deps';
 import type { PipelineSteps } from '../runtime/pipeline';
 import { removeCatalogEndpoint, writeCatalogEndpoint } from './catalog-endpoint';
 import { startDynalite } from './dynalite';
-import { startLocalServer } from './server';
+import { startLocalServer, type ExtraRoute } from './server';
 
 export interface LocalServiceOptions {
   dataDir: string;
@@ -29,6 +29,8 @@ export interface LocalServiceOptions {
   auth: { root: RootCredentials; decisionCacheMs?: number } | 'off';
   /** Background optimize (compaction, index builds) on a timer; on unless false or S3V_MAINT=off. */
   maintenance?: boolean;
+  /** Routes served next to the API (the console), given what the API handlers run with. */
+  extraRoutes?: (context: { deps: Deps; steps: PipelineSteps }) => ExtraRoute | undefined;
 }
 
 export interface LocalService {
@@ -73,7 +75,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   await deps.catalogTable.ensureTable();
   const identities = new DynamoIdentityStore(client, CATALOG_TABLE);
   const steps = authSteps(options.config, identities, options.auth);
-  const server = await startLocalServer({ deps, host: options.host, port: options.port, steps });
+  const server = await startLocalServer({ deps, host: options.host, port: options.port, steps, extraRoutes: options.extraRoutes?.({ deps, steps }) });
   const maintenance = options.maintenance === false || process.env.S3V_MAINT === 'off' ? undefined : startMaintenanceLoop(deps);
   return {
     url: server.url,
