@@ -2,7 +2,8 @@
 // with GetVectors, delete selected), the query panel and the PCA picture.
 import { useEffect, useState } from 'preact/hooks';
 import { DeleteVectorsCommand, GetVectorsCommand, ListVectorsCommand } from '@aws-sdk/client-s3vectors';
-import { indexStatus, sdk, type IndexDescription, type IndexFigures } from './api';
+import { indexStatus, sdk, signedCall, type IndexDescription, type IndexFigures } from './api';
+import { Tags } from './bucket-settings';
 import { PcaPicture } from './pca';
 import { QueryPanel, type QueryOutcome } from './query';
 import { EmptyState, ErrorBox, Pager, encodeSeg, formatTime, html, link, useAction, usePaged } from './ui';
@@ -28,7 +29,9 @@ export function IndexPage({ bucket, index }: { bucket: string; index: string }) 
     <${Vectors} bucket=${bucket} index=${index} onQueryWith=${setQueryVector} onChanged=${() => status.act()} />
     ${description
       ? html`<${QueryPanel} bucket=${bucket} index=${index} dimension=${description.dimension} vector=${queryVector} onOutcome=${setOutcome} onQueryWith=${setQueryVector} />
-          <${PcaPicture} bucket=${bucket} index=${index} metric=${description.distanceMetric} outcome=${outcome} />`
+          <${PcaPicture} bucket=${bucket} index=${index} metric=${description.distanceMetric} outcome=${outcome} />
+          <${Tags} arn=${description.indexArn} />
+          <${IndexMode} bucket=${bucket} index=${index} mode=${description.indexMode} onChanged=${() => status.act()} />`
       : null}
   </section>`;
 }
@@ -132,3 +135,16 @@ function Vectors({ bucket, index, onQueryWith, onChanged }: { bucket: string; in
   </div>`;
 }
 
+
+function IndexMode({ bucket, index, mode, onChanged }: { bucket: string; index: string; mode?: string; onChanged: () => void }) {
+  const update = useAction(async (next: string) => {
+    await signedCall('UpdateIndexMode', { vectorBucketName: bucket, indexName: index, indexMode: next });
+    onChanged();
+  });
+  return html`<div class="card" id="index-mode">
+    <h2>Index mode</h2>
+    <p>This index runs in <strong>${mode ?? '–'}</strong> mode.
+      ${['ENHANCED', 'CLASSIC'].filter((m) => m !== mode).map((m) => html` <button class="secondary" onClick=${() => update.act(m)}>Switch to ${m}</button>`)}</p>
+    <${ErrorBox} error=${update.error} />
+  </div>`;
+}

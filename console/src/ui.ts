@@ -10,8 +10,7 @@ export function ErrorBox({ error }: { error?: ApiError | unknown }) {
   if (!error) return null;
   const e = toApiError(error);
   return html`<div class="error" role="alert" data-code=${e.code}>
-    <strong class="error-code">${e.code}</strong>${e.status ? html` <span class="muted">(HTTP ${e.status})</span>` : null}:
-    <span class="error-message">${e.message}</span>
+    <strong class="error-code">${e.code}</strong>${e.status ? html` <span class="muted">(HTTP ${e.status})</span>` : null}${': '}<span class="error-message">${e.message}</span>
     ${e.fieldList?.length
       ? html`<ul>${e.fieldList.map((f) => html`<li><code>${f.path}</code>: ${f.message}</li>`)}</ul>`
       : null}

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { PutVectorsCommand } from '@aws-sdk/client-s3vectors';
+import { CreateVectorBucketCommand, PutVectorsCommand } from '@aws-sdk/client-s3vectors';
 import { TEST_CREDENTIALS } from '../helpers/service';
 import { startConsoleService } from './console-server';
 
@@ -167,9 +167,69 @@ test('sign in, buckets, indexes, vectors, a filtered query and the errors', asyn
   await page.waitForFunction(() => !document.querySelector('#vector-list tr[data-key="film-0"]') && !document.querySelector('#vector-list tr[data-key="film-1"]'));
   await waitForText('[data-figure=rows]', '6');
 
+  // A reload keeps the tab signed in (sessionStorage), on the same page.
+  await page.reload();
+  await waitForText('#whoami', TEST_CREDENTIALS.accessKeyId);
+  await page.waitForSelector('#vector-list tr[data-key="film-2"]');
+
   // Sign out: the keys leave sessionStorage.
   await page.click('#signout');
   await page.waitForSelector('#signin');
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   console.log(`console browser test: ${Date.now() - started} ms`);
+});
+
+test('bucket settings (tags, policy, default mode) and paging', async () => {
+  await signIn(TEST_CREDENTIALS.secretAccessKey);
+  await waitForText('#whoami', TEST_CREDENTIALS.accessKeyId);
+  await page.goto(`${server.url}/console#/b/media`);
+  await page.waitForSelector('#tags form');
+
+  await fill('#tags input[placeholder=key]', 'team');
+  await fill('#tags input[placeholder=value]', 'search');
+  await page.click('#tags button[type=submit]');
+  await waitForText('#tags table', 'search');
+
+  // The server's ValidationException next to the policy text; a good policy is saved.
+  await fill('#policy textarea', '{"Version": "2012-10-17", "Statement": "nope"}');
+  await page.$$eval('#policy > button', (els: any[]) => els[0].click());
+  await waitForText('#policy .editor-side .error', 'ValidationException');
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 's3vectors:GetIndex', Resource: 'arn:aws:s3vectors:us-east-1:123456789012:bucket/media/index/*' }],
+  };
+  await page.$eval('#policy textarea', (el: any) => (el.value = ''));
+  await page.type('#policy textarea', JSON.stringify(policy));
+  await page.$$eval('#policy > button', (els: any[]) => els[0].click());
+  await waitForText('#policy .ok', 'Saved.');
+  await page.waitForFunction(() => document.querySelector('#policy textarea').value.includes('s3vectors:GetIndex'));
+
+  // CLASSIC is for buckets created before the cutoff: the server says so.
+  await page.$$eval('#default-mode button', (els: any[]) => els[0].click());
+  await waitForText('#default-mode .error', 'ValidationException');
+  await shot('06-bucket-settings');
+
+  // 24 buckets: pages of 20.
+  for (let i = 0; i < 23; i++) await server.client.send(new CreateVectorBucketCommand({ vectorBucketName: `page-${String(i).padStart(2, '0')}` }));
+  await page.goto(`${server.url}/console#/`);
+  await page.waitForFunction(() => document.querySelectorAll('#buckets tbody tr').length === 20);
+  await page.click('.pager-next');
+  await page.waitForFunction(() => document.querySelectorAll('#buckets tbody tr').length === 4);
+  await page.$$eval('.pager button', (els: any[]) => els[0].click());
+  await page.waitForFunction(() => document.querySelectorAll('#buckets tbody tr').length === 20);
+});
+
+test('with authentication off there is no sign-in', async () => {
+  const open = await startConsoleService({ auth: false });
+  try {
+    await page.goto(`${open.url}/console`);
+    await waitForText('#whoami', 'authentication off');
+    await waitForText('.empty', 'create_vector_bucket');
+    expect(await page.$('#signin')).toBeNull();
+    await fill('#create-bucket input[name=bucketName]', 'open-bucket');
+    await page.click('#create-bucket button[type=submit]');
+    await page.waitForSelector('#buckets tr[data-bucket="open-bucket"]');
+  } finally {
+    await open.close();
+  }
 });
