@@ -17,6 +17,11 @@ interface Point {
   metadata?: Record<string, unknown>;
 }
 
+function legendLabel(json: string): string {
+  const value = JSON.parse(json);
+  return typeof value === 'string' ? value : value === null ? '(missing)' : json;
+}
+
 function normalized(v: number[]): number[] {
   const n = Math.hypot(...v) || 1;
   return v.map((x) => x / n);
@@ -120,7 +125,7 @@ export function PcaPicture({ bucket, index, metric, outcome }: { bucket: string;
       ${query ? html`<text x=${sx(query[0])} y=${sy(query[1]) + 6} text-anchor="middle" font-size="18" fill="#f59e0b" stroke="#111" stroke-width="0.6">★</text>` : null}
     </svg>
     ${colourKey && !numeric
-      ? html`<div class="legend">${categories.map((c, i) => html`<span><i style=${{ background: PALETTE[i] }}></i>${c}</span>`)}</div>`
+      ? html`<div class="legend">${categories.map((c, i) => html`<span><i style=${{ background: PALETTE[i] }}></i>${legendLabel(c)}</span>`)}</div>`
       : null}
   </div>`;
 }

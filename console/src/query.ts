@@ -5,6 +5,8 @@ import { GetVectorsCommand, QueryVectorsCommand } from '@aws-sdk/client-s3vector
 import { sdk, type ApiError } from './api';
 import { ErrorBox, html, useAction } from './ui';
 
+const RESULTS_PAGE = 100;
+
 export interface Hit {
   key: string;
   distance?: number;
@@ -43,6 +45,7 @@ export function QueryPanel(props: { bucket: string; index: string; dimension: nu
   const [returnDistance, setReturnDistance] = useState(true);
   const [hits, setHits] = useState<Hit[]>();
   const [took, setTook] = useState<number>();
+  const [shownPage, setShownPage] = useState(0);
   useEffect(() => {
     if (props.vector) {
       setSource('json');
@@ -69,19 +72,27 @@ export function QueryPanel(props: { bucket: string; index: string; dimension: nu
       }
     }
     const started = performance.now();
-    const out = await sdk().send(
-      new QueryVectorsCommand({
-        vectorBucketName: bucket,
-        indexName: index,
-        queryVector: { float32: vector },
-        topK: Number(topK),
-        filter: filter as never,
-        returnMetadata,
-        returnDistance,
-      }),
-    );
+    // The server answers at most 100 results a page: follow nextToken, as the SDK paginators do.
+    const found: Hit[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await sdk().send(
+        new QueryVectorsCommand({
+          vectorBucketName: bucket,
+          indexName: index,
+          queryVector: { float32: vector },
+          topK: Number(topK),
+          filter: filter as never,
+          returnMetadata,
+          returnDistance,
+          nextToken,
+        }),
+      );
+      for (const v of out.vectors ?? []) found.push({ key: v.key!, distance: v.distance, metadata: v.metadata });
+      nextToken = out.nextToken;
+    } while (nextToken);
     setTook(Math.round(performance.now() - started));
-    const found = (out.vectors ?? []).map((v) => ({ key: v.key!, distance: v.distance, metadata: v.metadata }));
+    setShownPage(0);
     setHits(found);
     props.onOutcome({ vector, hits: found });
   });
@@ -110,9 +121,9 @@ export function QueryPanel(props: { bucket: string; index: string; dimension: nu
     ${hits?.length
       ? html`<table class="list" id="results">
           <thead><tr><th>#</th><th>Key</th>${returnDistance ? html`<th>Distance</th>` : null}${returnMetadata ? html`<th>Metadata</th>` : null}<th></th></tr></thead>
-          <tbody>${hits.map(
+          <tbody>${hits.slice(shownPage * RESULTS_PAGE, (shownPage + 1) * RESULTS_PAGE).map(
             (h, i) => html`<tr data-key=${h.key}>
-              <td>${i + 1}</td><td class="key">${h.key}</td>
+              <td>${shownPage * RESULTS_PAGE + i + 1}</td><td class="key">${h.key}</td>
               ${returnDistance
                 ? html`<td class="distance"><div class="bar"><div style=${{ width: `${Math.max(1, ((h.distance ?? 0) / max) * 100)}%` }}></div></div><span>${h.distance?.toFixed(4)}</span></td>`
                 : null}
@@ -120,7 +131,14 @@ export function QueryPanel(props: { bucket: string; index: string; dimension: nu
               <td><button type="button" class="secondary" onClick=${() => queryWithKey.act(h.key)}>Query with this vector</button></td>
             </tr>`,
           )}</tbody>
-        </table>`
+        </table>
+        ${hits.length > RESULTS_PAGE
+          ? html`<div class="pager" id="results-pager">
+              <button type="button" class="secondary" disabled=${shownPage === 0} onClick=${() => setShownPage(shownPage - 1)}>← Previous</button>
+              <span class="muted">results ${shownPage * RESULTS_PAGE + 1}–${Math.min(hits.length, (shownPage + 1) * RESULTS_PAGE)} of ${hits.length}</span>
+              <button type="button" class="secondary pager-next" disabled=${(shownPage + 1) * RESULTS_PAGE >= hits.length} onClick=${() => setShownPage(shownPage + 1)}>Next →</button>
+            </div>`
+          : null}`
       : null}
   </div>`;
 }

@@ -7,7 +7,7 @@ import { consoleRoute } from '../../lambdas/console/route';
 import { startLocalService, type LocalService } from '../../lambdas/local/local-service';
 import { ACCOUNT, REGION, TEST_CREDENTIALS, clientFor } from '../helpers/service';
 
-export async function startConsoleService(options: { auth?: boolean; console?: boolean } = {}) {
+export async function startConsoleService(options: { auth?: boolean; console?: boolean; bundleDir?: string } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 's3v-console-'));
   const service: LocalService = await startLocalService({
     dataDir,
@@ -15,7 +15,7 @@ export async function startConsoleService(options: { auth?: boolean; console?: b
     inMemoryCatalog: true,
     auth: options.auth === false ? 'off' : { root: TEST_CREDENTIALS },
     maintenance: false,
-    extraRoutes: options.console === false ? undefined : (context) => consoleRoute(context),
+    extraRoutes: options.console === false ? undefined : (context) => consoleRoute({ ...context, bundleDir: options.bundleDir }),
   });
   const client = clientFor(service.url);
   return {

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { CreateVectorBucketCommand, PutVectorsCommand } from '@aws-sdk/client-s3vectors';
+import { CreateIndexCommand, CreateVectorBucketCommand, PutVectorsCommand } from '@aws-sdk/client-s3vectors';
 import { TEST_CREDENTIALS } from '../helpers/service';
 import { startConsoleService } from './console-server';
 
@@ -208,6 +208,23 @@ test('bucket settings (tags, policy, default mode) and paging', async () => {
   await page.$$eval('#default-mode button', (els: any[]) => els[0].click());
   await waitForText('#default-mode .error', 'ValidationException');
   await shot('06-bucket-settings');
+
+  // topK 120 of 130: the console follows the query's nextToken and pages the table by 100.
+  await server.client.send(new CreateIndexCommand({ vectorBucketName: 'media', indexName: 'many', dataType: 'float32', dimension: 2, distanceMetric: 'euclidean' }));
+  await server.client.send(
+    new PutVectorsCommand({ vectorBucketName: 'media', indexName: 'many', vectors: Array.from({ length: 130 }, (_, i) => ({ key: `m${i}`, data: { float32: [i, 0] } })) }),
+  );
+  await page.goto(`${server.url}/console#/b/media/i/many`);
+  await page.waitForSelector('#query input[name=queryKey]');
+  await page.type('#query input[name=queryKey]', 'm0');
+  await fill('#query input[name=topK]', '120');
+  await page.click('#run-query');
+  await waitForText('#results-pager', 'of 120');
+  expect(await page.$$eval('#results tbody tr', (rows: any[]) => rows.length)).toBe(100);
+  expect(await page.$eval('#results tbody tr', (r: any) => r.getAttribute('data-key'))).toBe('m0');
+  await page.click('#results-pager .pager-next');
+  await page.waitForFunction(() => document.querySelectorAll('#results tbody tr').length === 20);
+  expect(await page.$eval('#results tbody tr:last-child', (r: any) => r.getAttribute('data-key'))).toBe('m119');
 
   // 24 buckets: pages of 20.
   for (let i = 0; i < 23; i++) await server.client.send(new CreateVectorBucketCommand({ vectorBucketName: `page-${String(i).padStart(2, '0')}` }));

@@ -1,5 +1,8 @@
 // The console's door into the server: what it serves, that it shadows no API path, and that its
 // status endpoint answers only a valid SigV4-signed GetIndex (the same rules as GetIndex itself).
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { CreateIndexCommand, CreateVectorBucketCommand, PutVectorsCommand } from '@aws-sdk/client-s3vectors';
@@ -96,6 +99,21 @@ describe('what the console serves', () => {
     expect((await script.text()).length).toBeGreaterThan(10_000);
     expect(await (await fetch(`${withConsole.url}/console/settings.json`)).json()).toEqual({ region: REGION, auth: true });
     expect(await (await fetch(`${open.url}/console/settings.json`)).json()).toEqual({ region: REGION, auth: false });
+  });
+
+  test('a missing bundle is built on the first request', async () => {
+    const bundleDir = join(mkdtempSync(join(tmpdir(), 's3v-console-bundle-')), 'console');
+    const fresh = await startConsoleService({ bundleDir });
+    try {
+      expect(existsSync(join(bundleDir, 'app.js'))).toBe(false);
+      const [page, script] = await Promise.all([fetch(`${fresh.url}/console`), fetch(`${fresh.url}/console/app.js`)]);
+      expect([page.status, script.status]).toEqual([200, 200]);
+      expect(await script.text()).toContain('/console/settings.json');
+      expect(existsSync(join(bundleDir, 'app.js'))).toBe(true);
+    } finally {
+      await fresh.close();
+      rmSync(dirname(bundleDir), { recursive: true, force: true });
+    }
   });
 
   test('unknown console paths are 404 and other methods 405', async () => {
