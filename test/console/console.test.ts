@@ -27,7 +27,11 @@ beforeAll(async () => {
   page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 900 });
   page.setDefaultTimeout(20_000);
+  page.on('request', (request) => requested.push(request.url()));
 });
+
+// Everything the page loads or calls, to show it needs nothing but its own origin (works offline).
+const requested: string[] = [];
 
 afterAll(async () => {
   await browser?.close();
@@ -153,6 +157,10 @@ test('sign in, buckets, indexes, vectors, a filtered query and the errors', asyn
   expect(await page.$$eval('#pca svg circle[r="7"]', (els: any[]) => els.length)).toBe(3);
   await shot('04-index');
 
+  // "Query with this vector" from a result row: its vector becomes the query.
+  await page.click('#results tr[data-key="film-6"] button');
+  await page.waitForFunction(() => document.querySelector('#query textarea[name=queryVector]')?.value === '[6,0,0]');
+
   // A bad filter: the server's ValidationException, as it comes.
   await fill('#query textarea[name=filter]', '{"genre": {"$bogus": 1}}');
   await page.click('#run-query');
@@ -177,6 +185,10 @@ test('sign in, buckets, indexes, vectors, a filtered query and the errors', asyn
   await page.waitForSelector('#signin');
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   console.log(`console browser test: ${Date.now() - started} ms`);
+  const origins = new Set(requested.map((u) => new URL(u).origin));
+  expect([...origins]).toEqual([server.url]);
+  expect(requested.some((u) => u.endsWith('/QueryVectors'))).toBe(true);
+  expect(requested.some((u) => u.includes('/console/api/index-status'))).toBe(true);
 });
 
 test('bucket settings (tags, policy, default mode) and paging', async () => {
@@ -226,6 +238,14 @@ test('bucket settings (tags, policy, default mode) and paging', async () => {
   await page.waitForFunction(() => document.querySelectorAll('#results tbody tr').length === 20);
   expect(await page.$eval('#results tbody tr:last-child', (r: any) => r.getAttribute('data-key'))).toBe('m119');
 
+  // Delete an index, with a confirm.
+  await page.goto(`${server.url}/console#/b/media`);
+  await page.waitForSelector('#indexes tr[data-index="many"]');
+  await page.click('#indexes tr[data-index="many"] button.danger');
+  await page.click('#indexes tr[data-index="many"] .confirm-yes');
+  await page.waitForFunction(() => !document.querySelector('#indexes tr[data-index="many"]'));
+  await page.waitForSelector('#indexes tr[data-index="films"]');
+
   // 24 buckets: pages of 20.
   for (let i = 0; i < 23; i++) await server.client.send(new CreateVectorBucketCommand({ vectorBucketName: `page-${String(i).padStart(2, '0')}` }));
   await page.goto(`${server.url}/console#/`);
@@ -233,6 +253,14 @@ test('bucket settings (tags, policy, default mode) and paging', async () => {
   await page.click('.pager-next');
   await page.waitForFunction(() => document.querySelectorAll('#buckets tbody tr').length === 4);
   await page.$$eval('.pager button', (els: any[]) => els[0].click());
+  await page.waitForFunction(() => document.querySelectorAll('#buckets tbody tr').length === 20);
+
+  // Delete a bucket: Cancel keeps it, "Yes, delete" removes it.
+  await page.click('#buckets tr[data-bucket="page-00"] button.danger');
+  await page.click('#buckets tr[data-bucket="page-00"] .confirm button.secondary');
+  await page.click('#buckets tr[data-bucket="page-00"] button.danger');
+  await page.click('#buckets tr[data-bucket="page-00"] .confirm-yes');
+  await page.waitForFunction(() => !document.querySelector('#buckets tr[data-bucket="page-00"]'));
   await page.waitForFunction(() => document.querySelectorAll('#buckets tbody tr').length === 20);
 });
 

@@ -7,6 +7,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { CreateIndexCommand, CreateVectorBucketCommand, PutVectorsCommand } from '@aws-sdk/client-s3vectors';
 import { operations } from '../../lambdas/core/model';
+import { runMaintenanceOnce } from '../../lambdas/maintenance/maintenance';
 import { consoleFromEnv, isConsolePath } from '../../lambdas/console/route';
 import { REGION, TEST_CREDENTIALS } from '../helpers/service';
 import { startConsoleService } from './console-server';
@@ -131,6 +132,14 @@ describe('the status endpoint', () => {
     expect(body.index).toMatchObject({ vectorBucketName: 'bk1', indexName: 'ix1', dimension: 2 });
     expect(body.figures).toMatchObject({ rows: 3, indexedRows: null, fragments: 1, lastRun: null });
     expect(typeof body.figures.annThresholdRows).toBe('number');
+  });
+
+  test('after a maintenance run the figures show it', async () => {
+    await runMaintenanceOnce(withConsole.service.deps, { catchUp: true });
+    const body = (await (await signedPost(withConsole.url, 'GetIndex', GET_I1, STATUS)).json()) as any;
+    expect(body.figures.rows).toBe(3);
+    expect(body.figures.lastRun).toMatchObject({ lastOutcome: 'ok' });
+    expect(typeof body.figures.lastRun.lastRunAt).toBe('number');
   });
 
   test('unsigned, signed with a wrong secret, or signed for another operation: 403', async () => {
