@@ -28,10 +28,14 @@ beforeAll(async () => {
   await page.setViewport({ width: 1280, height: 900 });
   page.setDefaultTimeout(20_000);
   page.on('request', (request) => requested.push(request.url()));
+  page.on('console', (message) => message.type() === 'error' && pageErrors.push(message.text()));
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
 });
 
 // Everything the page loads or calls, to show it needs nothing but its own origin (works offline).
 const requested: string[] = [];
+// Script errors and content-security-policy violations the page reports (expected errors aside).
+const pageErrors: string[] = [];
 
 afterAll(async () => {
   await browser?.close();
@@ -149,6 +153,8 @@ test('sign in, buckets, indexes, vectors, a filtered query and the errors', asyn
   const keys = await page.$$eval('#results tbody tr', (rows: any[]) => rows.map((r: any) => r.getAttribute('data-key')));
   expect(keys).toEqual(['film-3', 'film-2', 'film-6']);
   expect(await textOf('#results tr[data-key="film-3"] .distance')).toContain('0.1000');
+  // The distance bars get their widths (styles set through the DOM pass the strict policy).
+  expect(await page.$$eval('#results .bar > div', (els: any[]) => els.map((e) => e.style.width))).toEqual(['3.2258%', '29.0323%', '100%']);
 
   // The picture: every sampled vector drawn, the query's hits ringed.
   await page.$$eval('#pca button', (els: any[]) => els[0].click());
@@ -187,6 +193,9 @@ test('sign in, buckets, indexes, vectors, a filtered query and the errors', asyn
   console.log(`console browser test: ${Date.now() - started} ms`);
   const origins = new Set(requested.map((u) => new URL(u).origin));
   expect([...origins]).toEqual([server.url]);
+  // The 400/403/404/409 answers the test provoked (and the absent bucket policy) are logged by the
+  // browser; nothing else may be: no script error, no content-security-policy violation.
+  expect(pageErrors.filter((e) => !/status of (400|403|404|409)/.test(e))).toEqual([]);
   expect(requested.some((u) => u.endsWith('/QueryVectors'))).toBe(true);
   expect(requested.some((u) => u.includes('/console/api/index-status'))).toBe(true);
 });
