@@ -21,6 +21,7 @@ export function BucketsPage() {
   }, []);
   const [name, setName] = useState('');
   const [problem, setProblem] = useState<string>();
+  const [openName, setOpenName] = useState('');
   const create = useAction(async () => {
     await sdk().send(new CreateVectorBucketCommand({ vectorBucketName: name }));
     setName('');
@@ -42,6 +43,11 @@ export function BucketsPage() {
       <input name="bucketName" placeholder="new-bucket-name" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} />
       <button type="submit" disabled=${create.busy}>Create bucket</button>
       ${problem ? html`<span class="problem">${problem}</span>` : null}
+    </form>
+    <form class="inline-form" id="open-bucket" onSubmit=${(e: Event) => (e.preventDefault(), openName && (location.hash = link(`/b/${encodeSeg(openName)}`)))}>
+      <input name="openBucket" placeholder="open a bucket by name" value=${openName} onInput=${(e: Event) => setOpenName((e.target as HTMLInputElement).value)} />
+      <button type="submit" class="secondary">Open</button>
+      <span class="muted">(when your keys may use a bucket but not list them)</span>
     </form>
     <${ErrorBox} error=${create.error} />
     <${ErrorBox} error=${remove.error} />

@@ -2,7 +2,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ListVectorBucketsCommand } from '@aws-sdk/client-s3vectors';
-import { currentSettings, loadSettings, sdk, signedInAs, storedKeys, useKeys, type Keys } from './api';
+import { currentSettings, loadSettings, sdk, signedInAs, storedKeys, toApiError, useKeys, type Keys } from './api';
 import { BucketPage } from './bucket';
 import { BucketsPage } from './buckets';
 import { IndexPage } from './index-page';
@@ -34,7 +34,10 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
     setError(undefined);
     useKeys({ accessKeyId: accessKeyId.trim(), secretAccessKey }, false);
     try {
-      await check();
+      // Valid keys whose policies do not allow ListVectorBuckets still sign in: the pages say what is denied.
+      await check().catch((err) => {
+        if (toApiError(err).code !== 'AccessDeniedException') throw err;
+      });
       useKeys({ accessKeyId: accessKeyId.trim(), secretAccessKey }, remember);
       onSignedIn();
     } catch (err) {

@@ -5,29 +5,39 @@ export function normalized(v: number[]): number[] {
   return v.map((x) => x / n);
 }
 
-/** The two leading principal axes by power iteration on X^T X (never forming the d×d matrix). */
-export function principalAxes(rows: number[][]): { mean: number[]; axes: number[][] } {
+/**
+ * The two leading principal axes by power iteration on XᵀX (never forming the d×d matrix), each
+ * iteration stopping once the direction settles (at worst, pure noise, 2,000 × 1,024-d: about a
+ * second here).
+ */
+export function principalAxes(rows: number[][], maxIterations = 50): { mean: number[]; axes: number[][] } {
   const d = rows[0].length;
   const mean = new Array<number>(d).fill(0);
   for (const r of rows) for (let j = 0; j < d; j++) mean[j] += r[j] / rows.length;
-  const centred = rows.map((r) => r.map((x, j) => x - mean[j]));
+  const centred = rows.map((r) => Float64Array.from(r, (x, j) => x - mean[j]));
   const axes: number[][] = [];
   for (let c = 0; c < Math.min(2, d); c++) {
-    let v = Array.from({ length: d }, (_, j) => Math.sin(j * 12.9898 + c * 78.233) + 0.5);
-    for (let iter = 0; iter < 60; iter++) {
-      const next = new Array<number>(d).fill(0);
+    let v = normalized(Array.from({ length: d }, (_, j) => Math.sin(j * 12.9898 + c * 78.233) + 0.5));
+    for (let iter = 0; iter < maxIterations; iter++) {
+      const next = new Float64Array(d);
       for (const r of centred) {
         let dot = 0;
         for (let j = 0; j < d; j++) dot += r[j] * v[j];
         for (let j = 0; j < d; j++) next[j] += dot * r[j];
       }
       for (const a of axes) {
-        const dot = next.reduce((s, x, j) => s + x * a[j], 0);
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += next[j] * a[j];
         for (let j = 0; j < d; j++) next[j] -= dot * a[j];
       }
-      const n = Math.hypot(...next);
+      let n = 0;
+      for (let j = 0; j < d; j++) n += next[j] * next[j];
+      n = Math.sqrt(n);
       if (n < 1e-12) break;
-      v = next.map((x) => x / n);
+      let agreement = 0;
+      for (let j = 0; j < d; j++) agreement += (next[j] / n) * v[j];
+      v = Array.from(next, (x) => x / n);
+      if (1 - Math.abs(agreement) < 1e-7) break;
     }
     axes.push(v);
   }

@@ -273,6 +273,38 @@ test('bucket settings (tags, policy, default mode) and paging', async () => {
   await page.waitForFunction(() => document.querySelectorAll('#buckets tbody tr').length === 20);
 });
 
+test('a user who may read one bucket but not list buckets signs in and opens it', async () => {
+  const identities = server.service.identities;
+  await identities.createUser('reader');
+  const key = await identities.createAccessKey('reader');
+  const actions = ['ListIndexes', 'GetIndex', 'ListVectors', 'GetVectors', 'QueryVectors', 'GetVectorBucket', 'ListTagsForResource', 'GetVectorBucketPolicy'];
+  const resource = 'arn:aws:s3vectors:us-east-1:123456789012:bucket/media';
+  await identities.attachPolicy(
+    'reader',
+    'read-media',
+    JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions.map((a) => `s3vectors:${a}`), Resource: [resource, `${resource}/*`] }] }),
+  );
+  await page.goto(`${server.url}/console`);
+  await page.evaluate(() => sessionStorage.clear());
+  await page.reload();
+  await fill('#signin input[name=accessKeyId]', key.accessKeyId);
+  await fill('#signin input[name=secretAccessKey]', key.secretAccessKey);
+  await page.click('#signin button[type=submit]');
+  await waitForText('#whoami', key.accessKeyId);
+  await waitForText('.error', 'AccessDeniedException');
+  expect(await textOf('.error')).toContain('s3vectors:ListVectorBuckets');
+  await fill('#open-bucket input[name=openBucket]', 'media');
+  await page.click('#open-bucket button[type=submit]');
+  await page.waitForSelector('#indexes tr[data-index="films"]');
+  // Creating an index is not allowed: the server's AccessDeniedException, shown as it comes.
+  await fill('#create-index input[name=indexName]', 'nope');
+  await fill('#create-index input[name=dimension]', '3');
+  await page.click('#create-index button[type=submit]');
+  await waitForText('.error', 's3vectors:CreateIndex');
+  await shot('07-read-only-user');
+  await page.click('#signout');
+});
+
 test('with authentication off there is no sign-in', async () => {
   const open = await startConsoleService({ auth: false });
   try {

@@ -23,3 +23,15 @@ test('the two leading axes of a cloud stretched along u, then w', () => {
   expect(Math.abs(x)).toBeLessThan(4.5);
   expect(Math.abs(y)).toBeLessThan(0.5);
 });
+
+test('2,000 vectors of 1,024 dimensions in reasonable time', () => {
+  let seed = 11;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const rows = Array.from({ length: 2000 }, (_, i) => Array.from({ length: 1024 }, (_, j) => rand() + (j === 0 ? (i % 2) * 8 : 0)));
+  const started = Date.now();
+  const { axes } = principalAxes(rows);
+  const ms = Date.now() - started;
+  console.log(`PCA of 2000 x 1024: ${ms} ms`);
+  expect(Math.abs(axes[0][0])).toBeGreaterThan(0.99);
+  expect(ms).toBeLessThan(30_000); // generous: the machine is shared
+});
