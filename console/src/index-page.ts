@@ -9,6 +9,7 @@ import { QueryPanel, type QueryOutcome } from './query';
 import { EmptyState, ErrorBox, Pager, encodeSeg, formatTime, html, link, useAction, usePaged } from './ui';
 
 const PAGE_SIZE = 25;
+const WATCH_MS = 5_000;
 
 export function IndexPage({ bucket, index }: { bucket: string; index: string }) {
   const [description, setDescription] = useState<IndexDescription>();
@@ -19,13 +20,20 @@ export function IndexPage({ bucket, index }: { bucket: string; index: string }) 
     setFigures(r.figures);
   });
   useEffect(() => void status.act(), [bucket, index]);
+  // "Watch": refresh the figures every few seconds, to see maintenance catch up.
+  const [watch, setWatch] = useState(false);
+  useEffect(() => {
+    if (!watch) return;
+    const timer = setInterval(() => void status.act(), WATCH_MS);
+    return () => clearInterval(timer);
+  }, [watch, bucket, index]);
   const [queryVector, setQueryVector] = useState<number[]>();
   const [outcome, setOutcome] = useState<QueryOutcome>();
   return html`<section>
     <p class="crumbs"><a href=${link('/')}>Buckets</a> / <a href=${link(`/b/${encodeSeg(bucket)}`)}>${bucket}</a> / ${index}</p>
     <h1>${index}</h1>
     <${ErrorBox} error=${status.error} />
-    ${description ? html`<${Figures} description=${description} figures=${figures} onRefresh=${() => status.act()} busy=${status.busy} />` : null}
+    ${description ? html`<${Figures} description=${description} figures=${figures} onRefresh=${() => status.act()} busy=${status.busy} watch=${watch} onWatch=${setWatch} />` : null}
     <${Vectors} bucket=${bucket} index=${index} onQueryWith=${setQueryVector} onChanged=${() => status.act()} />
     ${description
       ? html`<${QueryPanel} bucket=${bucket} index=${index} dimension=${description.dimension} vector=${queryVector} onOutcome=${setOutcome} onQueryWith=${setQueryVector} />
@@ -36,7 +44,8 @@ export function IndexPage({ bucket, index }: { bucket: string; index: string }) 
   </section>`;
 }
 
-function Figures({ description: d, figures: f, onRefresh, busy }: { description: IndexDescription; figures?: IndexFigures; onRefresh: () => void; busy: boolean }) {
+function Figures(props: { description: IndexDescription; figures?: IndexFigures; onRefresh: () => void; busy: boolean; watch: boolean; onWatch: (on: boolean) => void }) {
+  const { description: d, figures: f, onRefresh, busy } = props;
   const cell = (label: string, value: unknown, id?: string) => html`<div class="figure" data-figure=${id}><div class="muted">${label}</div><div class="value">${value}</div></div>`;
   const ann = !f ? '–' : f.indexedRows === null ? `none yet (exact search below ${f.annThresholdRows.toLocaleString()} rows)` : f.indexedRows.toLocaleString();
   const last = f?.lastRun?.lastRunAt
@@ -53,6 +62,7 @@ function Figures({ description: d, figures: f, onRefresh, busy }: { description:
       ${cell('Pending (not in ANN index)', f?.unindexedRows === null || !f ? '–' : f.unindexedRows!.toLocaleString(), 'pending')}
       ${cell('Fragments', f ? f.fragments : '–', 'fragments')} ${cell('Last maintenance run', last, 'last-run')} ${cell('Next due', next, 'next-due')}
       <button class="secondary" onClick=${onRefresh} disabled=${busy}>Refresh</button>
+      <label class="muted"><input type="checkbox" id="watch" checked=${props.watch} onChange=${() => props.onWatch(!props.watch)} /> watch (every ${WATCH_MS / 1000} s)</label>
     </div>
     ${f?.lastRun?.lastError ? html`<p class="error">Last maintenance error: ${f.lastRun.lastError}</p>` : null}
   </div>`;

@@ -181,6 +181,12 @@ test('sign in, buckets, indexes, vectors, a filtered query and the errors', asyn
   await page.waitForFunction(() => !document.querySelector('#vector-list tr[data-key="film-0"]') && !document.querySelector('#vector-list tr[data-key="film-1"]'));
   await waitForText('[data-figure=rows]', '6');
 
+  // Watching: the figures follow writes made elsewhere, without a click.
+  await page.click('#watch');
+  await server.client.send(new PutVectorsCommand({ vectorBucketName: 'media', indexName: 'films', vectors: [{ key: 'film-8', data: { float32: [8, 0, 0] } }] }));
+  await waitForText('[data-figure=rows]', '7');
+  await page.click('#watch');
+
   // A reload keeps the tab signed in (sessionStorage), on the same page.
   await page.reload();
   await waitForText('#whoami', TEST_CREDENTIALS.accessKeyId);
