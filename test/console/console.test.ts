@@ -143,8 +143,7 @@ test('sign in, buckets, indexes, vectors, a filtered query and the errors', asyn
   await waitForText('#found', '[5,0,0]');
 
   // A filtered query from a pasted vector: the nearest dramas to [2.9, 0, 0], in order.
-  await page.click('#query input[name=source]:nth-of-type(1)');
-  await page.$$eval('#query input[name=source]', (els: any[]) => els[1].click());
+  await page.$$eval('#query input[name=source]', (els: any[]) => els[1].click()); // "JSON array"
   await fill('#query textarea[name=queryVector]', '[2.9, 0, 0]');
   await fill('#query input[name=topK]', '3');
   await fill('#query textarea[name=filter]', '{"genre": "drama", "year": {"$gte": 2001}}');
