@@ -10,6 +10,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.types.json ./
 COPY bin ./bin
 COPY lambdas ./lambdas
+COPY console ./console
 COPY README.md LICENSE ./
 # prepack builds dist/ (compiled JavaScript), then the tarball is what `npm install open-s3vectors` gets.
 RUN npm pack --pack-destination /pkg

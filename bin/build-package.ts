@@ -4,17 +4,19 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';
+import { buildConsole } from '../lambdas/console/build';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..');
 const dist = join(root, 'dist');
 
 async function main(): Promise<void> {
-  rmSync(dist, { recursive: true, force: true });
+  for (const output of ['cli.js', 'index.js', 'types', 'console']) rmSync(join(dist, output), { recursive: true, force: true });
   const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', logLevel: 'warning' } as const;
   await build({ ...common, entryPoints: [join(root, 'bin/cli.ts')], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } });
   await build({ ...common, entryPoints: [join(root, 'lambdas/embed/index.ts')], outfile: join(dist, 'index.js') });
   chmodSync(join(dist, 'cli.js'), 0o755);
+  await buildConsole(join(dist, 'console'));
   // Types of the programmatic API only (a few .d.ts files), from the real sources.
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.types.json')], { stdio: 'inherit' });
 }

@@ -10,6 +10,7 @@ import { usage, VERSION } from './usage';
 
 // The SDK's notice about Node releases it will drop is noise for a server on a Node we support.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import { consoleFromEnv } from '../lambdas/console/route';
 
 const { values } = parseArgs({
   options: {
@@ -71,9 +72,11 @@ async function main(): Promise<void> {
     host,
     port: Number(values.port),
     auth: root ? { root: root.credentials } : 'off',
+    extraRoutes: (context) => consoleFromEnv(context),
   });
   logger.info({ url: service.url, dataDir, region: config.region, accountId: config.accountId, auth: !authOff }, 'S3 Vectors endpoint ready');
   console.log(`open-s3vectors listening on ${service.url} (data in ${dataDir}, region ${config.region}, account ${config.accountId})`);
+  if (process.env.S3V_CONSOLE !== 'off') console.log(`console: ${service.url}/console`);
   if (authOff) {
     console.warn('\n*** AUTHENTICATION IS OFF: every request is accepted as the root user, unsigned. Local throwaway use only. ***\n');
   } else if (root!.source !== 'environment') {

@@ -39,6 +39,7 @@ Server (flag / environment variable, default):
   S3V_CURSOR_TTL_SECONDS          600        lifetime of pagination tokens
   S3V_CLASSIC_MODE_CUTOFF         2026-09-30T00:00:00Z  buckets created before may use CLASSIC
   S3V_LOG_LEVEL                   info       JSON logs on stderr (pino levels)
+  S3V_CONSOLE=off                 on         the web console at /console
 
 Search:
   S3V_FAST_SEARCH                 0          1: search indexed rows only

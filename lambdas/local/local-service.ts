@@ -15,7 +15,7 @@ import { createDeps } from '../runtime/deps';
 import type { PipelineSteps } from '../runtime/pipeline';
 import { removeCatalogEndpoint, writeCatalogEndpoint } from './catalog-endpoint';
 import { startDynalite } from './dynalite';
-import { startLocalServer } from './server';
+import { startLocalServer, type ExtraRoute } from './server';
 
 export interface LocalServiceOptions {
   dataDir: string;
@@ -32,6 +32,8 @@ export interface LocalServiceOptions {
   maintenance?: boolean;
   /** Maintenance thresholds; by default from the S3V_MAINT_* environment variables. */
   maintenanceConfig?: MaintenanceConfig;
+  /** Routes served next to the API (the console), given what the API handlers run with. */
+  extraRoutes?: (context: { deps: Deps; steps: PipelineSteps }) => ExtraRoute | undefined;
 }
 
 export interface LocalService {
@@ -78,7 +80,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   await deps.catalogTable.ensureTable();
   const identities = new DynamoIdentityStore(client, CATALOG_TABLE);
   const steps = authSteps(options.config, identities, options.auth);
-  const server = await startLocalServer({ deps, host: options.host, port: options.port, steps });
+  const server = await startLocalServer({ deps, host: options.host, port: options.port, steps, extraRoutes: options.extraRoutes?.({ deps, steps }) });
   const maintenance = options.maintenance === false || process.env.S3V_MAINT === 'off' ? undefined : startMaintenanceLoop(deps, { config: options.maintenanceConfig });
   return {
     url: server.url,

@@ -19,7 +19,11 @@ export interface LocalServerOptions {
   steps?: PipelineSteps;
   /** Largest request body accepted, in bytes (AWS: 20 MiB). */
   maxBodyBytes?: number;
+  /** Served before the API routes (the console); returns true when it answered the request. */
+  extraRoutes?: ExtraRoute;
 }
+
+export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 export interface RunningServer {
   url: string;
@@ -104,6 +108,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
   const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024;
   const server = createServer(async (req, res) => {
     try {
+      if (options.extraRoutes && (await options.extraRoutes(req, res))) return;
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       const rawPath = q === -1 ? url : url.slice(0, q);
