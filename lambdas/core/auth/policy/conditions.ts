@@ -9,7 +9,8 @@ export type ContextValues = ReadonlyMap<string, string | readonly string[]>;
 
 type Matcher = (policy: string, actual: string, variables: VariableLookup | undefined) => boolean | undefined;
 
-// `undefined` from a matcher: the policy value is not of the operator's type; the condition then fails.
+// `undefined` from a matcher: the policy or request value is not of the operator's type; the
+// condition then fails, negated or not.
 const num = (s: string) => (/^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(s.trim()) ? Number(s) : undefined);
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 /** ISO 8601 or epoch seconds, as the Date operators accept (milliseconds since the epoch). */
@@ -26,13 +27,13 @@ function compare<T>(parse: (s: string) => T | undefined, test: (a: T, p: T) => b
     const p = parse(policy);
     if (p === undefined) return undefined;
     const a = parse(actual);
-    return a !== undefined && test(a, p);
+    return a === undefined ? undefined : test(a, p);
   };
 }
 
 const text = (wildcards: boolean, ignoreCase = false): Matcher => (policy, actual, variables) => {
   const tokens = compile(policy, { variables, wildcards });
-  return tokens !== undefined && matchTokens(tokens, actual, ignoreCase);
+  return tokens === undefined ? undefined : matchTokens(tokens, actual, ignoreCase);
 };
 
 const BOOL = (s: string) => (/^(true|false)$/i.test(s) ? s.toLowerCase() : undefined);
@@ -58,7 +59,8 @@ const positive: Record<string, Matcher> = {
   dategreaterthanequals: compare(date, (a, p) => a >= p),
   bool: (policy, actual) => {
     const p = BOOL(policy);
-    return p === undefined ? undefined : BOOL(actual) === p;
+    const a = BOOL(actual);
+    return p === undefined || a === undefined ? undefined : a === p;
   },
   binaryequals: (policy, actual) => policy === actual,
   ipaddress: (policy, actual) => {
@@ -67,7 +69,7 @@ const positive: Record<string, Matcher> = {
   },
   arnequals: (policy, actual, variables) => {
     const tokens = compile(policy, { variables, wildcards: true });
-    return tokens !== undefined && matchArnCondition(tokens, actual);
+    return tokens === undefined ? undefined : matchArnCondition(tokens, actual);
   },
 };
 positive.arnlike = positive.arnequals;
@@ -117,13 +119,18 @@ export function conditionValues(raw: unknown): string[] | undefined {
   return out;
 }
 
-/** One request value against the policy values: any matches (or, negated, none does); undefined on a bad policy value. */
+/**
+ * One request value against the policy values: any matches (or, negated, none does). A value that
+ * cannot be used (a variable without a value, not of the operator's type) matches nothing; a
+ * negated operator cannot vouch for "matches none" then, so it fails (undefined).
+ */
 function single(op: Operator, values: string[], actual: string, variables: VariableLookup | undefined): boolean | undefined {
   let any = false;
   for (const v of values) {
     const r = op.match(v, actual, variables);
-    if (r === undefined) return undefined;
-    if (r) any = true;
+    if (r === undefined) {
+      if (op.negated) return undefined;
+    } else if (r) any = true;
   }
   return op.negated ? !any : any;
 }

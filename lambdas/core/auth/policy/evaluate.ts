@@ -45,12 +45,25 @@ function matchesAction(statement: Statement, action: string): boolean {
 function matchesResource(statement: Statement, resource: string, variables: VariableLookup | undefined): boolean {
   const inResource = statement.Resource !== undefined;
   if (!inResource && statement.NotResource === undefined) return true; // resource policies may omit it
-  const hit = asList(inResource ? statement.Resource : statement.NotResource).some((p) => {
+  let hit = false;
+  for (const p of asList(inResource ? statement.Resource : statement.NotResource)) {
     if (typeof p !== 'string') return false;
-    if (p === '*') return true;
+    if (p === '*') {
+      hit = true;
+      continue;
+    }
+    if (resource === '*') continue; // an action without a resource type: no ARN pattern names it
     const tokens = compile(p, { variables, wildcards: true });
-    return tokens !== undefined && matchResource(tokens, resource);
-  });
+    // "If AWS cannot resolve a variable, this might cause the entire statement to be invalid": such
+    // a Resource entry matches nothing; such a NotResource entry keeps an Allow from applying, and
+    // a Deny too unless the rest of the pattern already rules the resource out.
+    if (tokens === undefined) {
+      if (inResource) continue;
+      if (statement.Effect !== 'Deny' || matchResource(compile(p, { wildcards: true, unknownVariablesAsWildcards: true })!, resource)) return false;
+      continue;
+    }
+    if (matchResource(tokens, resource)) hit = true;
+  }
   return inResource ? hit : !hit;
 }
 
