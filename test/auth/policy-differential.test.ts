@@ -103,6 +103,12 @@ export const EXCLUDED: Excluded[] = [
     ours: 'allow',
   },
   {
+    name: 'NotResource with a short ARN (fewer than six parts) for an action without a resource type',
+    why: 'IAM User Guide, IAM JSON policy elements: NotResource matches every resource except those listed, and ListVectorBuckets is requested on "*", which "arn:aws:s3vectors:*" does not list; the reference excludes "*" for short ARNs only (it agrees for full ARNs).',
+    input: { action: 's3vectors:ListVectorBuckets', resourceArn: '*', identityPolicies: [identity({ Effect: 'Allow', Action: '*', NotResource: 'arn:aws:s3vectors:*' })] },
+    ours: 'allow',
+  },
+  {
     name: 'policy variables in a Version 2008-10-17 policy',
     why: 'IAM User Guide, Policy variables: "Policy variables only work with policy Version 2012-10-17 … earlier versions … treat variables like ${aws:username} as literal strings."',
     input: { identityPolicies: [identity({ Effect: 'Allow', Action: '*', Resource: `${BUCKET}/index/\${aws:username}` }, '2008-10-17')], resourceArn: `${BUCKET}/index/alice` },
