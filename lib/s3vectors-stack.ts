@@ -15,6 +15,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { IAM_SIMULATOR_ACTIONS } from '../lambdas/adapters/iam-simulator';
+import { LAMBDA_REQUEST_LIMIT } from '../lambdas/runtime/payload-limits';
+import { addGatewayResponses } from './gateway-responses';
 import { LEASE_PREFIX } from '../lambdas/adapters/maintenance-lease';
 import { SHARED_DECISION_PREFIX } from '../lambdas/adapters/shared-decisions';
 import { LIMIT_ENV, type Limits } from '../lambdas/core/config';
@@ -152,6 +154,8 @@ export class S3VectorsStack extends Stack {
       S3V_STORAGE_OPTIONS: this.toJsonString({ aws_region: this.region }),
       S3V_REGION: this.region,
       S3V_ACCOUNT_ID: this.account,
+      // Answers over Lambda's 6 MB become a modeled error saying what fits (lambdas/runtime/payload-limits.ts).
+      S3V_MAX_RESPONSE_BYTES: String(LAMBDA_REQUEST_LIMIT),
       ...(props.cursorTtlSeconds ? { S3V_CURSOR_TTL_SECONDS: String(props.cursorTtlSeconds) } : {}),
       ...limitsEnvironment(props.limits),
       ...props.environment,
@@ -188,6 +192,8 @@ export class S3VectorsStack extends Stack {
         operationName: spec.name,
       });
     }
+
+    addGatewayResponses(this.api);
 
     // Policies to attach to callers: execute-api:Invoke on exactly the API's routes.
     const invokeArns = (specs: OperationSpec[]) => specs.map((s) => this.api.arnForExecuteApi(s.method, s.path.replace(/\{[^}]+\}/g, '*'), stageName));
