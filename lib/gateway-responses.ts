@@ -10,7 +10,7 @@ import { oversizeRequestMessage } from '../lambdas/runtime/payload-limits';
  */
 export function addGatewayResponses(api: apigateway.RestApi): void {
   const json = (message: string) => ({ 'application/json': JSON.stringify({ message }) });
-  const errorType = (type: string) => ({ 'gatewayresponse.header.x-amzn-ErrorType': `'${type}'` });
+  const errorType = (type: string) => ({ 'x-amzn-ErrorType': `'${type}'` });
   api.addGatewayResponse('RequestTooLarge', {
     type: apigateway.ResponseType.REQUEST_TOO_LARGE,
     statusCode: '413',

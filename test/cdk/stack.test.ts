@@ -79,6 +79,17 @@ describe('API Gateway', () => {
     expect(routes.get('POST /PutVectors')).toBe(logicalId(stack, stack.functions.PutVectors));
   });
 
+  test('API Gateway’s own answers (oversize body, failed invoke, timeout) are modeled errors; functions cap their answers at Lambda’s 6 MB', () => {
+    const responses = Object.fromEntries(ofType('AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]));
+    expect(responses.REQUEST_TOO_LARGE).toMatchObject({ StatusCode: '413', ResponseParameters: { 'gatewayresponse.header.x-amzn-ErrorType': "'ValidationException'" } });
+    expect(JSON.parse(responses.REQUEST_TOO_LARGE.ResponseTemplates['application/json']).message).toMatch(/1024-d: 290, 1536-d: 194, 3072-d: 97, 4096-d: 72/);
+    expect(responses.INTEGRATION_FAILURE.ResponseParameters['gatewayresponse.header.x-amzn-ErrorType']).toBe("'InternalServerException'");
+    expect(responses.INTEGRATION_TIMEOUT.ResponseParameters['gatewayresponse.header.x-amzn-ErrorType']).toBe("'RequestTimeoutException'");
+    for (const spec of operationSpecs) {
+      expect(resources[logicalId(stack, stack.functions[spec.name])].Properties.Environment.Variables.S3V_MAX_RESPONSE_BYTES).toBe(String(6 * 1024 * 1024));
+    }
+  });
+
   test('each function may be invoked by API Gateway only on its own route', () => {
     const permissions = ofType('AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com');
     expect(permissions).toHaveLength(operationNames.length);
