@@ -101,12 +101,18 @@ function fromEval(result: NonNullable<Awaited<ReturnType<IamSimulator['simulateP
   throw new Error(`IAM returned no decision (${String(decision)})`);
 }
 
+const isDecision = (v: unknown): v is Decision => v === 'allow' || v === 'deny' || v === 'implicit-deny';
+const isFacts = (v: unknown): v is PrincipalFacts =>
+  typeof v === 'object' && v !== null && typeof (v as PrincipalFacts).tags === 'object' && (v as PrincipalFacts).tags !== null &&
+  Object.values((v as PrincipalFacts).tags).every((t) => typeof t === 'string') &&
+  ((v as PrincipalFacts).contextKeys === undefined || (Array.isArray((v as PrincipalFacts).contextKeys) && (v as PrincipalFacts).contextKeys!.every((k) => typeof k === 'string')));
+
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('base64url');
 
 /** A value cached in process and in the shared store; concurrent identical lookups share one promise. */
 function twoLevelCache(shared: SharedStore | undefined, ttlMs: number, maxEntries: number, now: () => number, log: Log) {
   const local = new Map<string, { value: Promise<unknown>; expires: number }>();
-  return async <T>(key: string, load: () => Promise<T>): Promise<T> => {
+  return async <T>(key: string, load: () => Promise<T>, valid: (v: unknown) => v is T): Promise<T> => {
     if (ttlMs <= 0) return load();
     const at = now();
     const hit = local.get(key);
@@ -116,7 +122,8 @@ function twoLevelCache(shared: SharedStore | undefined, ttlMs: number, maxEntrie
         log.debug({ err: { name: (e as Error)?.name, message: (e as Error)?.message } }, 'shared IAM cache unreadable; asking IAM');
         return undefined;
       });
-      if (stored !== undefined) return stored as T;
+      // Anything unexpected in the shared item (an older format, a bad write) is a miss.
+      if (stored !== undefined && valid(stored)) return stored;
       const loaded = await load();
       await shared?.put(key, loaded, at + ttlMs).catch((e: unknown) => log.debug({ err: { name: (e as Error)?.name } }, 'shared IAM cache not written'));
       return loaded;
@@ -168,7 +175,7 @@ export function identityEvaluator(options: IdentityEvaluatorOptions) {
         iam.getContextKeysForPrincipalPolicy?.({ PolicySourceArn: roleArns.get(source) ?? source }).catch(() => undefined),
       ]);
       return { tags: tagMap(tags), contextKeys: options.cachePerSourceIp ? undefined : keys?.ContextKeyNames?.map((k) => k.toLowerCase()) };
-    });
+    }, isFacts);
   };
 
   const simulate = async (policySourceArn: string, action: string, resourceArn: string, entries: ContextEntry[]): Promise<Decision> => {
@@ -213,7 +220,7 @@ export function identityEvaluator(options: IdentityEvaluatorOptions) {
       const entries = contextEntries(principal, request, options.now(), known, details, options.region);
       // Keyed on the simulated ARN: every session of one role shares its answers.
       const key = hash(['decision', simulationArn(principal), action, resourceArn, cacheRelevant(entries, known)]);
-      return (await cached(key, () => simulateFor(principal, action, resourceArn, entries))) as Decision;
+      return await cached(key, () => simulateFor(principal, action, resourceArn, entries), isDecision);
     } catch (e) {
       const err = e as { name?: string; message?: string; $metadata?: { requestId?: string } };
       log.error(

@@ -135,6 +135,13 @@ describe('decisions shared across functions (catalog table, TTL)', () => {
     expect(iam.calls).toHaveLength(2);
   });
 
+  it('an unexpected shared item is a miss, never an answer', async () => {
+    const garbage = { get: async () => 'yes', put: async () => undefined };
+    const iam = stubIam(() => 'implicitDeny');
+    expect((await pipeline({ iam, shared: garbage })('GetVectorBucket', getBucket(), alice)).statusCode).toBe(403);
+    expect(iam.calls).toHaveLength(1);
+  });
+
   it('an unreachable shared store only costs an IAM call', async () => {
     const broken = { get: () => Promise.reject(new Error('ECONNREFUSED')), put: () => Promise.reject(new Error('ECONNREFUSED')) };
     const iam = stubIam(() => 'allowed');

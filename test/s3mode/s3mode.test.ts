@@ -464,12 +464,13 @@ describe('S3 mode (bundled handlers, s3rver + dynalite, s3+ddb://)', () => {
           let retries = 0;
           for (let i = 0; i < PUTS_PER_WRITER; i++) {
             const body = JSON.stringify({ vectorBucketName, indexName, vectors: [{ key: `w${w}-${String(i).padStart(4, '0')}`, data: { float32: vector(w * 1000 + i) } }] });
-            // A client (the SDK) retries 5xx and throttling; count it, but require success.
+            // A client (the SDK) retries 5xx, throttling and RequestTimeoutException (408: the handler
+            // answers it before API Gateway's 29 s, and the put may still land); count it, but require success.
             for (let attempt = 0; ; attempt++) {
               const { event } = restEvent('POST', '/PutVectors', new URLSearchParams(), { 'content-type': 'application/json' }, body);
               const { result } = await invoke(writer, 'PutVectors', event);
               if (result.statusCode === 200) break;
-              if (result.statusCode < 500 && result.statusCode !== 409 && result.statusCode !== 429) throw new Error(`PutVectors ${result.statusCode}: ${result.body}`);
+              if (result.statusCode < 500 && ![408, 409, 429].includes(result.statusCode)) throw new Error(`PutVectors ${result.statusCode}: ${result.body}`);
               if (attempt >= 8) throw new Error(`PutVectors kept failing: ${result.statusCode} ${result.body}`);
               retries++;
               await new Promise((r) => setTimeout(r, Math.min(2000, 20 * 2 ** attempt)));
