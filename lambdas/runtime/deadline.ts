@@ -12,6 +12,8 @@ import { logger } from './logger';
 export const API_GATEWAY_TIMEOUT_MS = 29_000;
 
 export interface DeadlineOptions {
+  /** API Gateway's integration timeout (raisable for Regional REST APIs). Default S3V_API_GATEWAY_TIMEOUT_MS, else 29 s. */
+  apiGatewayTimeoutMs?: number;
   /** Time kept to write the answer before the limit. Default 1,000 ms. */
   marginMs?: number;
   now?: () => number;
@@ -27,15 +29,21 @@ export class RequestTimeoutError extends ServiceError {
 }
 
 /** Milliseconds left before the earlier of the Lambda timeout and API Gateway's, less the margin. */
-export function timeLeftMs(event: APIGatewayProxyEvent, context: Partial<Pick<Context, 'getRemainingTimeInMillis'>> | undefined, marginMs: number, now: number): number | undefined {
+export function timeLeftMs(
+  event: APIGatewayProxyEvent,
+  context: Partial<Pick<Context, 'getRemainingTimeInMillis'>> | undefined,
+  marginMs: number,
+  now: number,
+  gatewayTimeoutMs = API_GATEWAY_TIMEOUT_MS,
+): number | undefined {
   const limits: number[] = [];
   const remaining = context?.getRemainingTimeInMillis?.();
   if (typeof remaining === 'number' && Number.isFinite(remaining)) limits.push(remaining);
   // API Gateway's clock started when it received the request (a cold start's init counts too).
   // Only trusted when plausible: a replayed or hand-made event carries an old time.
   const received = event?.requestContext?.requestTimeEpoch;
-  if (typeof received === 'number' && now - received >= -5_000 && now - received <= API_GATEWAY_TIMEOUT_MS) {
-    limits.push(received + API_GATEWAY_TIMEOUT_MS - now);
+  if (typeof received === 'number' && now - received >= -5_000 && now - received <= gatewayTimeoutMs) {
+    limits.push(received + gatewayTimeoutMs - now);
   }
   return limits.length ? Math.max(0, Math.min(...limits) - marginMs) : undefined;
 }
@@ -44,8 +52,10 @@ export function withDeadline(handler: Handler, operationName: string, options: D
   const marginMs = options.marginMs ?? 1_000;
   const now = options.now ?? Date.now;
   const log = options.log ?? logger;
+  const fromEnv = Number(process.env.S3V_API_GATEWAY_TIMEOUT_MS);
+  const gatewayTimeoutMs = options.apiGatewayTimeoutMs ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : API_GATEWAY_TIMEOUT_MS);
   return async (event, context) => {
-    const ms = timeLeftMs(event, context, marginMs, now());
+    const ms = timeLeftMs(event, context, marginMs, now(), gatewayTimeoutMs);
     if (ms === undefined) return handler(event, context);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<APIGatewayProxyResult>((resolve) => {

@@ -93,5 +93,7 @@ describe('request deadline', () => {
     expect(timeLeftMs(replayed, lambdaContext(25_000), 1_000, now)).toBe(24_000);
     expect(timeLeftMs(event({}, now - 10_000), lambdaContext(25_000), 1_000, now)).toBe(API_GATEWAY_TIMEOUT_MS - 10_000 - 1_000);
     expect(timeLeftMs(replayed, undefined, 1_000, now)).toBeUndefined();
+    // A raised integration timeout (Regional REST APIs allow it) moves the limit.
+    expect(timeLeftMs(event({}, now - 40_000), undefined, 1_000, now, 120_000)).toBe(79_000);
   });
 });

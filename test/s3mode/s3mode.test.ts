@@ -454,7 +454,8 @@ describe('S3 mode (bundled handlers, s3rver + dynalite, s3+ddb://)', () => {
     await client.send(new CreateIndexCommand({ vectorBucketName, indexName, dataType: 'float32', dimension: 4, distanceMetric: 'euclidean' }));
     // This test is about lost or duplicated commits, not latency: on a 2-core machine busy with the
     // rest of the suite, one put behind s3rver's serialized store can outlast Lambda's 29 s budget.
-    const writers = Array.from({ length: WRITERS }, () => newHost({ LAMBDA_TIME_BUDGET_MS: '120000' }));
+    // (As if API Gateway's integration timeout were raised too: the handlers answer 408 before it.)
+    const writers = Array.from({ length: WRITERS }, () => newHost({ LAMBDA_TIME_BUDGET_MS: '120000', S3V_API_GATEWAY_TIMEOUT_MS: '120000' }));
     await Promise.all(writers.map((w) => w.ready));
     const started = Date.now();
     const retried: number[] = [];
