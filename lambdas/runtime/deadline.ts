@@ -54,19 +54,38 @@ export function withDeadline(handler: Handler, operationName: string, options: D
   const log = options.log ?? logger;
   const fromEnv = Number(process.env.S3V_API_GATEWAY_TIMEOUT_MS);
   const gatewayTimeoutMs = options.apiGatewayTimeoutMs ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : API_GATEWAY_TIMEOUT_MS);
+  // Work a timed-out request left running. Lambda runs one request at a time per environment; a
+  // request that starts while that work is still going waits for it first (within its own time
+  // limit), so timed-out writes and their retries do not pile up on one table.
+  let leftover: Promise<unknown> | undefined;
   return async (event, context) => {
     const ms = timeLeftMs(event, context, marginMs, now(), gatewayTimeoutMs);
     if (ms === undefined) return handler(event, context);
+    const deadline = now() + ms;
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<APIGatewayProxyResult>((resolve) => {
-      timer = setTimeout(() => {
-        const requestId = event?.requestContext?.requestId ?? randomUUID();
-        log.warn({ operation: operationName, requestId, afterMs: ms }, 'request timed out; answered RequestTimeoutException');
-        resolve(errorResult(new RequestTimeoutError(), requestId));
-      }, ms);
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ms);
     });
+    const answerTimeout = () => {
+      const requestId = event?.requestContext?.requestId ?? randomUUID();
+      log.warn({ operation: operationName, requestId, afterMs: ms }, 'request timed out; answered RequestTimeoutException');
+      return errorResult(new RequestTimeoutError(), requestId);
+    };
     try {
-      return await Promise.race([handler(event, context), timedOut]);
+      if (leftover && (await Promise.race([leftover.then(() => 'done' as const), timedOut])) === 'timeout') return answerTimeout();
+      if (now() >= deadline) return answerTimeout();
+      const work = handler(event, context);
+      const outcome = await Promise.race([work, timedOut]);
+      if (outcome !== 'timeout') return outcome;
+      const running: Promise<unknown> = work.then(
+        () => undefined,
+        () => undefined,
+      );
+      leftover = running;
+      void running.then(() => {
+        if (leftover === running) leftover = undefined;
+      });
+      return answerTimeout();
     } finally {
       clearTimeout(timer);
     }

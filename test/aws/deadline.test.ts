@@ -87,6 +87,27 @@ describe('request deadline', () => {
     expect(JSON.parse(result.body).vectorBucket.vectorBucketName).toBe(name);
   });
 
+  it('a request arriving while a timed-out one still runs waits for it (within its own limit), so they do not pile up', async () => {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const inner = async (): Promise<APIGatewayProxyResult> => {
+      const i = starts.push(Date.now()) - 1;
+      await new Promise((r) => setTimeout(r, i === 0 ? 2_000 : 0));
+      ends[i] = Date.now();
+      return { statusCode: 200, headers: {}, body: '{}' };
+    };
+    const handler = withDeadline(inner, 'PutVectors', { log: { warn: jest.fn() } });
+    const noEpoch = () => ({ ...event({}), requestContext: { requestId: 'r' } }) as unknown as APIGatewayProxyEvent;
+    expect((await handler(noEpoch(), lambdaContext(1_500))).statusCode).toBe(408);
+    // Too little time left to wait for the leftover work: answered at once, not started.
+    expect((await handler(noEpoch(), lambdaContext(1_200))).statusCode).toBe(408);
+    expect(starts).toHaveLength(1);
+    // Enough time: runs once the leftover work is done.
+    expect((await handler(noEpoch(), lambdaContext(10_000))).statusCode).toBe(200);
+    expect(starts).toHaveLength(2);
+    expect(starts[1]).toBeGreaterThanOrEqual(ends[0]);
+  });
+
   it('ignores an implausible receive time (a replayed event), and the margin', () => {
     const now = Date.parse('2026-12-01T10:00:00Z');
     const replayed = event({}, now - 3_600_000);
