@@ -3,6 +3,7 @@
 // Settings come from CDK context (`-c key=value` or cdk.json):
 //   architecture=x86_64|arm64   removalPolicy=retain|destroy   optimize=false
 //   optimizeSchedule="rate(1 hour)"   stageName=v1   stackName=OpenS3Vectors
+//   optimizeSizedFor=1000000x1024 (largest index: vectors x dimension)   optimizeMemory=3008 (MB)
 // Synth needs no credentials: the stack is environment-agnostic unless CDK_DEFAULT_* are set.
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -20,6 +21,17 @@ if (architecture !== 'x86_64' && architecture !== 'arm64') throw new Error(`arch
 const removal = (context('removalPolicy') ?? 'retain').toLowerCase();
 if (removal !== 'retain' && removal !== 'destroy') throw new Error(`removalPolicy must be retain or destroy, got ${removal}`);
 
+const positive = (key: string): number | undefined => {
+  const value = context(key);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${key} must be a positive integer, got ${value}`);
+  return n;
+};
+const sizedFor = context('optimizeSizedFor');
+const target = sizedFor === undefined ? undefined : /^(\d+)x(\d+)$/.exec(sizedFor);
+if (sizedFor !== undefined && !target) throw new Error(`optimizeSizedFor must be <vectors>x<dimension>, e.g. 1000000x1024; got ${sizedFor}`);
+
 new S3VectorsStack(app, context('stackName') ?? 'OpenS3Vectors', {
   env:
     process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
@@ -28,5 +40,12 @@ new S3VectorsStack(app, context('stackName') ?? 'OpenS3Vectors', {
   architecture,
   removalPolicy: removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   stageName: context('stageName'),
-  optimize: context('optimize') === 'false' ? false : { schedule: events.Schedule.expression(context('optimizeSchedule') ?? 'rate(1 hour)') },
+  optimize:
+    context('optimize') === 'false'
+      ? false
+      : {
+          schedule: events.Schedule.expression(context('optimizeSchedule') ?? 'rate(1 hour)'),
+          memorySize: positive('optimizeMemory'),
+          ...(target && { sizedFor: { vectors: Number(target[1]), dimension: Number(target[2]) } }),
+        },
 });

@@ -3,7 +3,7 @@
 // concurrent writers never lose a commit; plus a scheduled optimize Lambda.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnOutput, Duration, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -15,12 +15,19 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { IAM_SIMULATOR_ACTIONS } from '../lambdas/adapters/iam-simulator';
+import { LAMBDA_REQUEST_LIMIT } from '../lambdas/runtime/payload-limits';
+import { addGatewayResponses } from './gateway-responses';
+import { LEASE_PREFIX } from '../lambdas/adapters/maintenance-lease';
+import { SHARED_DECISION_PREFIX } from '../lambdas/adapters/shared-decisions';
 import { LIMIT_ENV, type Limits } from '../lambdas/core/config';
 import { LAYER_JS_PACKAGES, LanceDbLayer, type LambdaArchitecture } from './lancedb-layer';
+import { optimizeSizing, type OptimizeSizing, type OptimizeTarget } from './optimize-sizing';
 import { operationSpecs, type OperationClass, type OperationSpec } from './operations';
 
 const PROJECT_ROOT = resolve(__dirname, '..');
 export const DEFAULT_MAINTENANCE_ENTRY = join(PROJECT_ROOT, 'lambdas', 'maintenance', 'handler.ts');
+/** Partition-key prefix of pagination cursors in the catalog (lambdas/adapters/dynamo-catalog.ts). */
+const CURSOR_PREFIX = 'CURSOR#';
 /** Lance tables live under this prefix of the data bucket. */
 export const VECTOR_PREFIX = 'vectors';
 
@@ -29,11 +36,18 @@ export interface FunctionSizing {
   timeout: Duration;
 }
 
-/** API Gateway gives up after 29 s, so no request-serving function needs longer. */
+/** API Gateway's integration timeout: past it the caller gets a bare 504, whatever the function does. */
+export const API_GATEWAY_TIMEOUT_SECONDS = 29;
+
+/**
+ * Function timeouts stay below API Gateway's 29 s, leaving room for a cold start's init (the
+ * LanceDB layer), and the handler answers RequestTimeoutException (408, retryable) shortly before
+ * its own timeout (lambdas/runtime/deadline.ts), so a slow operation ends with a modeled error.
+ */
 export const DEFAULT_SIZING: Record<OperationClass, FunctionSizing> = {
-  query: { memorySize: 2048, timeout: Duration.seconds(29) },
-  write: { memorySize: 2048, timeout: Duration.seconds(29) },
-  read: { memorySize: 1024, timeout: Duration.seconds(29) },
+  query: { memorySize: 2048, timeout: Duration.seconds(25) },
+  write: { memorySize: 2048, timeout: Duration.seconds(25) },
+  read: { memorySize: 1024, timeout: Duration.seconds(25) },
   control: { memorySize: 512, timeout: Duration.seconds(15) },
 };
 
@@ -42,7 +56,12 @@ export interface OptimizeOptions {
   schedule?: events.Schedule;
   /** Extra environment for the maintenance code (its thresholds, e.g. S3V_OPTIMIZE_*). */
   environment?: Record<string, string>;
+  /** Default 3,008 MB (what every account may use); more memory means more vCPUs, a faster build. */
   memorySize?: number;
+  /** /tmp for Lance's index builds. Default: sized from `sizedFor`. */
+  ephemeralStorageMiB?: number;
+  /** The largest index one run should build an ANN index for. Default 1M vectors × 1,024 dimensions. */
+  sizedFor?: OptimizeTarget;
   /** Default: 15 minutes. */
   timeout?: Duration;
   /** The maintenance module (exports `handler`). Default: lambdas/maintenance/handler.ts. */
@@ -89,7 +108,10 @@ export class S3VectorsStack extends Stack {
   readonly layer: lambda.LayerVersion;
   readonly functions: Record<string, nodejs.NodejsFunction> = {};
   readonly optimizeFunction?: nodejs.NodejsFunction;
+  readonly optimizeSizing?: OptimizeSizing;
   readonly architecture: LambdaArchitecture;
+  /** The S3 Vectors endpoint URL, without a trailing slash. */
+  readonly endpoint: string;
 
   constructor(scope: Construct, id: string, props: S3VectorsStackProps = {}) {
     super(scope, id, props);
@@ -132,6 +154,8 @@ export class S3VectorsStack extends Stack {
       S3V_STORAGE_OPTIONS: this.toJsonString({ aws_region: this.region }),
       S3V_REGION: this.region,
       S3V_ACCOUNT_ID: this.account,
+      // Answers over Lambda's 6 MB become a modeled error saying what fits (lambdas/runtime/payload-limits.ts).
+      S3V_MAX_RESPONSE_BYTES: String(LAMBDA_REQUEST_LIMIT),
       ...(props.cursorTtlSeconds ? { S3V_CURSOR_TTL_SECONDS: String(props.cursorTtlSeconds) } : {}),
       ...limitsEnvironment(props.limits),
       ...props.environment,
@@ -169,6 +193,8 @@ export class S3VectorsStack extends Stack {
       });
     }
 
+    addGatewayResponses(this.api);
+
     // Policies to attach to callers: execute-api:Invoke on exactly the API's routes.
     const invokeArns = (specs: OperationSpec[]) => specs.map((s) => this.api.arnForExecuteApi(s.method, s.path.replace(/\{[^}]+\}/g, '*'), stageName));
     const fullAccess = new iam.ManagedPolicy(this, 'InvokeFullAccessPolicy', {
@@ -189,26 +215,50 @@ export class S3VectorsStack extends Stack {
       if (!existsSync(entry)) {
         throw new Error(`the maintenance handler ${entry} does not exist; pass optimize: false to deploy without the scheduled optimize`);
       }
+      const timeout = options.timeout ?? Duration.minutes(15);
+      const sizing = optimizeSizing({ target: options.sizedFor, memorySize: options.memorySize, timeoutSeconds: timeout.toSeconds(), ephemeralStorageMiB: options.ephemeralStorageMiB });
+      if (!sizing.fits) {
+        Annotations.of(this).addWarning(
+          `optimize is sized for ${sizing.target.vectors} × ${sizing.target.dimension}-d, but one run can index about ${sizing.maxFloatsPerRun} floats: ` +
+            'raise optimize.memorySize / ephemeralStorageMiB, or larger indexes keep being searched exactly (see README, Deploying to AWS)',
+        );
+      }
       const fn = this.lanceFunction('OptimizeFunction', {
         entry,
         description: 'open-s3vectors scheduled optimize (compaction, index build, cleanup)',
-        environment: { ...environment, ...options.environment },
-        memorySize: options.memorySize ?? 3008,
-        timeout: options.timeout ?? Duration.minutes(15),
+        environment: { ...environment, S3V_MAINT_BUILD_FLOATS_PER_SECOND: String(sizing.buildFloatsPerSecond), ...options.environment },
+        memorySize: sizing.memorySize,
+        ephemeralStorageSize: Size.mebibytes(sizing.ephemeralStorageMiB),
+        timeout,
         logRetention: props.logRetention,
       });
-      // Reads the catalog to find the indexes, rewrites their Lance tables.
-      this.grantCatalog(fn, 'read', false);
+      // Reads the catalog to find the indexes, rewrites their Lance tables; holds the run's lease
+      // (lambdas/adapters/maintenance-lease.ts) so two overlapping runs never optimize at once.
+      this.grantCatalog(fn, 'read', false, false);
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          resources: [this.catalogTable.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${LEASE_PREFIX}*`] } },
+        }),
+      );
       this.grantVectors(fn, 'write');
+      // A failed or timed-out run is not retried by Lambda (the next scheduled run picks up), and
+      // no reserved concurrency is asked for (new accounts often cannot grant any): the lease
+      // serializes overlapping runs instead.
+      fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.hours(1) });
       new events.Rule(this, 'OptimizeSchedule', {
         description: 'Runs the open-s3vectors optimize Lambda',
         schedule: options.schedule ?? events.Schedule.rate(Duration.hours(1)),
         targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
       });
+      this.optimizeSizing = sizing;
       this.optimizeFunction = fn;
     }
 
-    new CfnOutput(this, 'Endpoint', { value: this.api.url, description: 'The S3 Vectors endpoint URL (pass as endpoint_url / --endpoint-url)' });
+    // api.url ends with '/', and the SDKs append '/Operation' to the endpoint: '//ListVectorBuckets'.
+    this.endpoint = `https://${this.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${stageName}`;
+    new CfnOutput(this, 'Endpoint', { value: this.endpoint, description: 'The S3 Vectors endpoint URL (pass as endpoint_url / --endpoint-url)' });
     new CfnOutput(this, 'DataBucketName', { value: this.dataBucket.bucketName, description: 'S3 bucket holding the Lance tables' });
     new CfnOutput(this, 'CatalogTableName', { value: this.catalogTable.tableName, description: 'DynamoDB catalog table' });
     new CfnOutput(this, 'CommitTableName', { value: this.commitTable.tableName, description: 'DynamoDB table of Lance commits' });
@@ -218,7 +268,15 @@ export class S3VectorsStack extends Stack {
 
   private lanceFunction(
     id: string,
-    options: { entry: string; description: string; environment: Record<string, string>; memorySize: number; timeout: Duration; logRetention?: logs.RetentionDays },
+    options: {
+      entry: string;
+      description: string;
+      environment: Record<string, string>;
+      memorySize: number;
+      timeout: Duration;
+      ephemeralStorageSize?: Size;
+      logRetention?: logs.RetentionDays;
+    },
   ): nodejs.NodejsFunction {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: options.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -235,6 +293,7 @@ export class S3VectorsStack extends Stack {
       architecture: this.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
       memorySize: options.memorySize,
       timeout: options.timeout,
+      ...(options.ephemeralStorageSize && { ephemeralStorageSize: options.ephemeralStorageSize }),
       description: options.description,
       environment: options.environment,
       layers: [this.layer],
@@ -258,32 +317,31 @@ export class S3VectorsStack extends Stack {
     if (spec.vectors !== 'none') this.grantVectors(fn, spec.vectors);
   }
 
-  private grantCatalog(fn: lambda.IFunction, access: 'read' | 'write', issuesCursors: boolean): void {
+  private grantCatalog(fn: lambda.IFunction, access: 'read' | 'write', issuesCursors: boolean, sharesDecisions = true): void {
     const table = this.catalogTable.tableArn;
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [table] }));
     if (access === 'write') {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [table] }));
-    } else if (issuesCursors) {
-      // A read-only operation still stores its pagination cursors, and nothing else.
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['dynamodb:PutItem'],
-          resources: [table],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CURSOR#*'] } },
-        }),
-      );
+      return;
     }
+    // A read-only operation still stores its pagination cursors (if it pages) and the IAM decisions
+    // it shares with the other functions (lambdas/adapters/shared-decisions.ts), and nothing else.
+    const keys = [...(issuesCursors ? [`${CURSOR_PREFIX}*`] : []), ...(sharesDecisions ? [`${SHARED_DECISION_PREFIX}*`] : [])];
+    if (!keys.length) return;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem'],
+        resources: [table],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } },
+      }),
+    );
   }
 
   private grantVectors(fn: lambda.IFunction, access: 'read' | 'write'): void {
     const objects = this.dataBucket.arnForObjects(`${VECTOR_PREFIX}/*`);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [this.dataBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [VECTOR_PREFIX, `${VECTOR_PREFIX}/*`] } },
-      }),
-    );
+    // Unconditional: without s3:ListBucket, S3 answers HEAD/GET of a missing object 403 instead
+    // of 404, and Lance branches on NotFound. The bucket holds only this deployment's data.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.dataBucket.bucketArn] }));
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
     fn.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'], resources: [this.commitTable.tableArn] }),

@@ -2,6 +2,7 @@
 // two-line module (`export const handler = lambdaHandler('PutVectors')`) so esbuild makes one bundle
 // per function; the pipeline steps (authentication, authorization) are wired here, once, for all.
 import { awsAuthSteps } from '../runtime/aws-auth';
+import { withDeadline } from '../runtime/deadline';
 import { depsFromEnv } from '../runtime/deps';
 import { makeHandler } from '../runtime/pipeline';
 
@@ -10,5 +11,7 @@ import { makeHandler } from '../runtime/pipeline';
 const authSteps = awsAuthSteps();
 
 export function lambdaHandler(operationName: string) {
-  return makeHandler(operationName, depsFromEnv, authSteps);
+  // A modeled RequestTimeoutException before API Gateway's 29 s or the function's timeout.
+  const handler = makeHandler(operationName, depsFromEnv, authSteps);
+  return withDeadline((event, context) => handler(event, context as never), operationName);
 }

@@ -2,23 +2,22 @@
 // authenticate: API Gateway's IAM authorization has verified the SigV4 signature; the caller is the
 //   identity it puts in the request context (root, user, role or assumed-role ARN).
 // authorize: the caller's identity policies are their real IAM policies, evaluated by IAM itself
-//   (SimulatePrincipalPolicy on the principal; an assumed-role session is simulated as its role);
-//   the vector bucket's policy is evaluated by the same code as locally; the two are combined by
-//   IAM's rules for a same-account request: an explicit Deny in either wins, else an Allow from
-//   either grants, else implicit deny. IAM's answers are cached for a short time; IAM errors deny.
+//   (SimulatePrincipalPolicy on the principal; an assumed-role session is simulated as its role;
+//   lambdas/runtime/iam-identity.ts); the vector bucket's policy is evaluated by the same code as
+//   locally; the two are combined by IAM's rules for a same-account request: an explicit Deny in
+//   either wins, else an Allow from either grants, else implicit deny. IAM's answers are cached in
+//   process and shared across functions for a short time; when IAM fails the caller gets a
+//   retryable error (429/503), never an answer.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { createHash } from 'node:crypto';
-import {
-  awsIamSimulator,
-  IAM_SIMULATOR_ACTIONS,
-  type ContextEntry,
-  type IamSimulator,
-} from '../adapters/iam-simulator';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsIamSimulator, IAM_SIMULATOR_ACTIONS, type IamSimulator } from '../adapters/iam-simulator';
+import { DynamoSharedStore, type SharedStore } from '../adapters/shared-decisions';
 import { authorize, type Decision } from '../core/auth/authorize';
 import type { Caller } from '../core/auth/identities';
-import { principalFromArn, simulationArn, type Principal } from '../core/auth/principal';
+import { principalFromArn } from '../core/auth/principal';
 import { AccessDeniedError, ProtocolError } from '../core/errors';
-import { authenticateStep, authorizeStep, type Authenticator, type Decider, type DecisionRequest } from './auth-steps';
+import { authenticateStep, authorizeStep, type Authenticator, type Decider } from './auth-steps';
+import { identityEvaluator, type CallerDetails } from './iam-identity';
 import { logger } from './logger';
 import type { PipelineSteps } from './pipeline';
 
@@ -30,6 +29,15 @@ type Log = Pick<typeof logger, 'error' | 'warn' | 'debug'>;
 export interface AwsAuthOptions {
   /** The IAM client; defaults to @aws-sdk/client-iam, created on first use. */
   iam?: IamSimulator;
+  /**
+   * Where answers are shared with the other functions; default the catalog table (S3V_TABLE) when
+   * set, `false` for none.
+   */
+  shared?: SharedStore | false;
+  /** Keep aws:SourceIp/aws:UserAgent in the cache key even when no identity policy names them (an SCP or boundary does). */
+  cachePerSourceIp?: boolean;
+  /** aws:RequestedRegion; default S3V_REGION, else AWS_REGION. */
+  region?: string;
   /** How long IAM decisions are reused; default S3V_AUTH_CACHE_SECONDS, else 60. 0 disables the cache. */
   cacheSeconds?: number;
   /** The deployment's account: callers from other accounts are denied. Default S3V_ACCOUNT_ID. */
@@ -52,106 +60,28 @@ export function apiGatewayAuthenticator(): Authenticator {
     const principal = principalFromArn(arn);
     if (!principal) throw new AccessDeniedError(`Callers of type ${arn.split(':')[5]?.split('/')[0] ?? 'unknown'} are not supported.`);
     if (identity.accountId && identity.accountId !== principal.accountId) throw missingIdentity();
-    return { principal, identityPolicies: [] };
+    const caller: AwsCaller = {
+      principal,
+      identityPolicies: [],
+      details: {
+        principalOrgId: identity.principalOrgId ?? undefined,
+        userId: identity.user ?? undefined,
+        userAgent: identity.userAgent ?? undefined,
+      },
+    };
+    return caller;
   };
 }
 
-/** `arn:aws:sts::A:assumed-role/R/session` → `arn:aws:iam::A:role/R`; other principals as they are. */
-
-function contextEntries(principal: Principal, request: DecisionRequest, now: Date): ContextEntry[] {
-  const entries: ContextEntry[] = [];
-  const add = (name: string, type: ContextEntry['ContextKeyType'], values: string[]) => {
-    if (values.length) entries.push({ ContextKeyName: name, ContextKeyValues: values, ContextKeyType: type });
-  };
-  add('aws:SourceIp', 'ip', [request.sourceIp]);
-  add('aws:SecureTransport', 'boolean', [String(request.secureTransport)]);
-  add('aws:CurrentTime', 'date', [now.toISOString()]);
-  add('aws:EpochTime', 'numeric', [String(Math.floor(now.getTime() / 1000))]);
-  // For a role session IAM's aws:PrincipalArn is the role's ARN.
-  add('aws:PrincipalArn', 'string', [simulationArn(principal)]);
-  add('aws:PrincipalAccount', 'string', [principal.accountId]);
-  if (principal.userName !== undefined) add('aws:username', 'string', [principal.userName]);
-  for (const [k, v] of Object.entries(request.resourceTags ?? {})) add(`aws:ResourceTag/${k}`, 'string', [v]);
-  for (const [k, v] of Object.entries(request.bucketTags ?? {})) add(`s3vectors:VectorBucketTag/${k}`, 'string', [v]);
-  for (const [k, v] of Object.entries(request.check.requestTags ?? {})) add(`aws:RequestTag/${k}`, 'string', [v]);
-  add('aws:TagKeys', 'stringList', request.check.tagKeys ?? Object.keys(request.check.requestTags ?? {}));
-  return entries;
+/** The caller plus what API Gateway says about it that IAM conditions may name. */
+export interface AwsCaller extends Caller {
+  details?: CallerDetails;
 }
 
-const TIME_KEYS = new Set(['aws:CurrentTime', 'aws:EpochTime']);
-
-function fromEval(decision: string | undefined): Decision {
-  if (decision === 'allowed') return 'allow';
-  if (decision === 'explicitDeny') return 'deny';
-  if (decision === 'implicitDeny') return 'implicit-deny';
-  throw new Error(`IAM returned no decision (${String(decision)})`);
-}
-
-/** IAM's decision for the caller's identity policies, cached; concurrent identical questions share one call. */
-function identityEvaluator(getIam: () => IamSimulator, ttlMs: number, maxEntries: number, now: () => Date, log: Log) {
-  const cache = new Map<string, { decision: Promise<Decision>; expires: number }>();
-  const roleArns = new Map<string, string>();
-
-  const simulate = async (policySourceArn: string, action: string, resourceArn: string, entries: ContextEntry[]): Promise<Decision> => {
-    const out = await getIam().simulatePrincipalPolicy({
-      PolicySourceArn: policySourceArn,
-      ActionNames: [action],
-      ...(resourceArn !== '*' && { ResourceArns: [resourceArn] }),
-      ContextEntries: entries,
-    });
-    const result = out.EvaluationResults?.find((r) => r.EvalActionName?.toLowerCase() === action.toLowerCase()) ?? out.EvaluationResults?.[0];
-    return fromEval(result?.EvalDecision);
-  };
-
-  // A role under a path (e.g. IAM Identity Center's aws-reserved/sso.amazonaws.com/) is not
-  // role/<name>: on NoSuchEntity, ask IAM for the role's real ARN once and remember it.
-  const simulateFor = async (principal: Principal, action: string, resourceArn: string, entries: ContextEntry[]): Promise<Decision> => {
-    const guess = simulationArn(principal);
-    const known = roleArns.get(guess);
-    try {
-      return await simulate(known ?? guess, action, resourceArn, entries);
-    } catch (e) {
-      const iam = getIam();
-      const noSuchEntity = /NoSuchEntity/.test((e as { name?: string })?.name ?? '');
-      if (!noSuchEntity || principal.kind !== 'assumed-role' || known || !iam.getRole) throw e;
-      const role = await iam.getRole({ RoleName: guess.slice(guess.lastIndexOf('/') + 1) });
-      const arn = role.Role?.Arn;
-      if (!arn || arn === guess) throw e;
-      if (roleArns.size >= maxEntries) roleArns.clear();
-      roleArns.set(guess, arn);
-      return simulate(arn, action, resourceArn, entries);
-    }
-  };
-
-  return async (request: DecisionRequest): Promise<Decision | 'error'> => {
-    const { principal } = request.caller;
-    const at = now();
-    const entries = contextEntries(principal, request, at);
-    const { action, resourceArn } = request.check;
-    // Time keys stay out of the key: a time-based condition may lag by up to the TTL.
-    const key = createHash('sha256')
-      .update(JSON.stringify([principal.arn, action, resourceArn, entries.filter((e) => !TIME_KEYS.has(e.ContextKeyName))]))
-      .digest('base64');
-    const hit = ttlMs > 0 ? cache.get(key) : undefined;
-    if (hit && hit.expires > at.getTime()) return hit.decision;
-    const decision = simulateFor(principal, action, resourceArn, entries);
-    if (ttlMs > 0) {
-      if (cache.size >= maxEntries) cache.clear();
-      cache.set(key, { decision, expires: at.getTime() + ttlMs });
-      // Failures are never remembered.
-      decision.catch(() => cache.get(key)?.decision === decision && cache.delete(key));
-    }
-    try {
-      return await decision;
-    } catch (e) {
-      const err = e as { name?: string; message?: string; $metadata?: { requestId?: string } };
-      log.error(
-        { err: { name: err?.name, message: err?.message, requestId: err?.$metadata?.requestId }, principal: principal.arn, action, resourceArn },
-        'IAM SimulatePrincipalPolicy failed; request denied',
-      );
-      return 'error';
-    }
-  };
+function sharedStoreFromEnv(env: NodeJS.ProcessEnv): SharedStore | undefined {
+  if (!env.S3V_TABLE) return undefined;
+  const dynamo = new DynamoDBClient({ region: env.S3V_REGION ?? env.AWS_REGION, ...(env.S3V_DYNAMODB_ENDPOINT ? { endpoint: env.S3V_DYNAMODB_ENDPOINT } : {}) });
+  return new DynamoSharedStore(dynamo, env.S3V_TABLE);
 }
 
 function resourceAccount(arn: string): string | undefined {
@@ -167,7 +97,16 @@ export function iamDecider(options: AwsAuthOptions = {}): Decider {
   if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`S3V_AUTH_CACHE_SECONDS must be a number of seconds >= 0, got '${env.S3V_AUTH_CACHE_SECONDS}'`);
   let iam = options.iam;
   const getIam = () => (iam ??= awsIamSimulator({ region: env.AWS_REGION }));
-  const identity = identityEvaluator(getIam, seconds * 1000, options.maxCacheEntries ?? 10_000, now, log);
+  const identity = identityEvaluator({
+    getIam,
+    shared: options.shared === false ? undefined : (options.shared ?? sharedStoreFromEnv(env)),
+    ttlMs: seconds * 1000,
+    maxEntries: options.maxCacheEntries ?? 10_000,
+    now,
+    log,
+    region: options.region ?? env.S3V_REGION ?? env.AWS_REGION,
+    cachePerSourceIp: options.cachePerSourceIp ?? env.S3V_AUTH_CACHE_PER_SOURCE_IP === '1',
+  });
   const home = options.accountId ?? env.S3V_ACCOUNT_ID;
 
   return async (request) => {
@@ -205,10 +144,13 @@ export function iamDecider(options: AwsAuthOptions = {}): Decider {
     if (principal.kind === 'root') {
       return request.bucketPolicy === undefined || request.check.resourceArn === '*' ? 'allow' : bucket();
     }
-    const [fromBucket, fromIdentity] = await Promise.all([bucket(), identity(request)]);
-    // Fail closed: an identity policy we could not read might hold an explicit Deny.
-    if (fromIdentity === 'error') return 'implicit-deny';
-    if (fromBucket === 'deny' || fromIdentity === 'deny') return 'deny';
+    // The bucket policy is evaluated here, without IAM: its explicit Deny settles the request.
+    const fromBucket = await bucket();
+    if (fromBucket === 'deny') return 'deny';
+    // IAM failures throw a retryable error: an identity policy we could not read might hold an
+    // explicit Deny, so a bucket-policy allow alone does not let the request in either.
+    const fromIdentity = await identity(request, (request.caller as AwsCaller).details ?? {});
+    if (fromIdentity === 'deny') return 'deny';
     if (fromBucket === 'allow' || fromIdentity === 'allow') return 'allow';
     return 'implicit-deny';
   };

@@ -3,6 +3,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ProtocolError, ServiceError } from '../core/errors';
 import { inputShape, Operation } from '../core/model';
+import { payloadBytes, responseTooLarge } from './payload-limits';
 
 function parseBody(event: APIGatewayProxyEvent): Record<string, unknown> {
   if (!event.body) return {};
@@ -48,8 +49,22 @@ function headers(requestId: string): Record<string, string> {
   return { 'content-type': 'application/json', 'x-amzn-requestid': requestId };
 }
 
-export function successResult(op: Operation, output: object, requestId: string): APIGatewayProxyResult {
-  return { statusCode: op.http.responseCode, headers: headers(requestId), body: JSON.stringify(output) };
+/**
+ * The largest proxy result the deployment may return (S3V_MAX_RESPONSE_BYTES: the stack sets
+ * Lambda's 6 MB; unset locally, where the HTTP server has no such limit).
+ */
+function responseLimit(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = Number(env.S3V_MAX_RESPONSE_BYTES);
+  return Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+export function successResult(op: Operation, output: object, requestId: string, limit = responseLimit()): APIGatewayProxyResult {
+  const result = { statusCode: op.http.responseCode, headers: headers(requestId), body: JSON.stringify(output) };
+  // Past the limit Lambda would drop the answer and API Gateway send a bare 502: say what fits instead.
+  if (limit !== undefined && result.body.length * 3 + 4096 > limit && payloadBytes(result) > limit) {
+    throw responseTooLarge(op.name, output as Record<string, unknown>, result, limit);
+  }
+  return result;
 }
 
 export function errorResult(error: ServiceError, requestId: string): APIGatewayProxyResult {

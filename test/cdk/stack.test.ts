@@ -3,11 +3,12 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { ListVectorBucketsCommand, S3VectorsClient } from '@aws-sdk/client-s3vectors';
 import * as events from 'aws-cdk-lib/aws-events';
 import { operationNames } from '../../lambdas/core/model';
 import { operationSpecs } from '../../lib/operations';
-import { DEFAULT_MAINTENANCE_ENTRY, S3VectorsStack, type S3VectorsStackProps } from '../../lib/s3vectors-stack';
+import { API_GATEWAY_TIMEOUT_SECONDS, DEFAULT_MAINTENANCE_ENTRY, S3VectorsStack, type S3VectorsStackProps } from '../../lib/s3vectors-stack';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any>; Metadata?: Record<string, any> }>;
 
@@ -33,6 +34,15 @@ function synth(props: S3VectorsStackProps = {}) {
 const { stack, template, resources } = synth();
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const logicalId = (s: Stack, construct: { node: { defaultChild?: unknown } }) => s.getLogicalId(construct.node.defaultChild as any);
+
+/** Resolves an Fn::Join of strings and Refs (pseudo parameters as in us-east-1). */
+function resolveJoin(value: any, refs: Record<string, string>): string {
+  if (typeof value === 'string') return value;
+  const pseudo: Record<string, string> = { 'AWS::Region': 'us-east-1', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::AccountId': '123456789012' };
+  if (value.Ref) return refs[value.Ref] ?? pseudo[value.Ref] ?? `<${value.Ref}>`;
+  if (value['Fn::Join']) return (value['Fn::Join'][1] as any[]).map((p) => resolveJoin(p, refs)).join(value['Fn::Join'][0]);
+  throw new Error(`unsupported intrinsic ${JSON.stringify(value)}`);
+}
 
 /** Rebuilds /a/{b} from AWS::ApiGateway::Resource parent links. */
 function resourcePath(ref: any): string {
@@ -67,6 +77,17 @@ describe('API Gateway', () => {
     expect(routes.get('POST /tags/{resourceArn}')).toBe(logicalId(stack, stack.functions.TagResource));
     expect(routes.get('DELETE /tags/{resourceArn}')).toBe(logicalId(stack, stack.functions.UntagResource));
     expect(routes.get('POST /PutVectors')).toBe(logicalId(stack, stack.functions.PutVectors));
+  });
+
+  test('API Gateway’s own answers (oversize body, failed invoke, timeout) are modeled errors; functions cap their answers at Lambda’s 6 MB', () => {
+    const responses = Object.fromEntries(ofType('AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]));
+    expect(responses.REQUEST_TOO_LARGE).toMatchObject({ StatusCode: '413', ResponseParameters: { 'gatewayresponse.header.x-amzn-ErrorType': "'ValidationException'" } });
+    expect(JSON.parse(responses.REQUEST_TOO_LARGE.ResponseTemplates['application/json']).message).toMatch(/1024-d: 290, 1536-d: 194, 3072-d: 97, 4096-d: 72/);
+    expect(responses.INTEGRATION_FAILURE.ResponseParameters['gatewayresponse.header.x-amzn-ErrorType']).toBe("'InternalServerException'");
+    expect(responses.INTEGRATION_TIMEOUT.ResponseParameters['gatewayresponse.header.x-amzn-ErrorType']).toBe("'RequestTimeoutException'");
+    for (const spec of operationSpecs) {
+      expect(resources[logicalId(stack, stack.functions[spec.name])].Properties.Environment.Variables.S3V_MAX_RESPONSE_BYTES).toBe(String(6 * 1024 * 1024));
+    }
   });
 
   test('each function may be invoked by API Gateway only on its own route', () => {
@@ -105,6 +126,13 @@ describe('functions', () => {
     expect(uri).toContain(logicalId(stack, stack.commitTable));
   });
 
+  test('request-serving functions time out before API Gateway’s 29 s, with room for a cold start', () => {
+    for (const spec of operationSpecs) {
+      const timeout = resources[logicalId(stack, stack.functions[spec.name])].Properties.Timeout as number;
+      expect(timeout).toBeLessThanOrEqual(API_GATEWAY_TIMEOUT_SECONDS - 3);
+    }
+  });
+
   test('queries and writes get more memory than catalog operations', () => {
     const memory = (name: string) => resources[logicalId(stack, stack.functions[name])].Properties.MemorySize as number;
     expect(memory('QueryVectors')).toBeGreaterThan(memory('GetVectorBucket'));
@@ -136,7 +164,10 @@ describe('IAM', () => {
 
   /** Every allowed action of a function's role, as "action on <resource logical id>" strings. */
   function grantsOf(name: string): { action: string; resource: string; condition?: any }[] {
-    const fn = resources[logicalId(stack, stack.functions[name])];
+    return grantsOfFunction(stack.functions[name]);
+  }
+  function grantsOfFunction(construct: { node: { defaultChild?: unknown } }): { action: string; resource: string; condition?: any }[] {
+    const fn = resources[logicalId(stack, construct)];
     const roleId = fn.Properties.Role['Fn::GetAtt'][0];
     const docs = policies.filter(([, p]) => (p.Properties.Roles ?? []).some((r: any) => r.Ref === roleId)).map(([, p]) => p.Properties.PolicyDocument);
     return docs.flatMap(statements).flatMap((s) =>
@@ -156,11 +187,13 @@ describe('IAM', () => {
     expect(onCatalog.map((g) => g.action)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
     expect(grants.map((g) => g.action)).not.toContain('dynamodb:Scan');
     if (spec.catalog === 'read') {
-      for (const g of onCatalog.filter((g) => writes.includes(g.action))) {
-        // Only cursor items, and only for operations that paginate.
-        expect(spec.issuesCursors).toBe(true);
+      const catalogWrites = onCatalog.filter((g) => writes.includes(g.action));
+      expect(catalogWrites.length).toBeGreaterThan(0);
+      for (const g of catalogWrites) {
+        // Only shared IAM decisions, and cursor items for operations that paginate.
         expect(g.action).toBe('dynamodb:PutItem');
-        expect(g.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CURSOR#*'] } });
+        const keys = spec.issuesCursors ? ['CURSOR#*', 'AUTHZ#*'] : ['AUTHZ#*'];
+        expect(g.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
       }
     }
     if (spec.vectors === 'none') expect(onBucket).toEqual([]);
@@ -172,6 +205,22 @@ describe('IAM', () => {
     for (const g of onBucket) expect(g.resource).toMatch(/vectors\/\*|ListBucket|Arn"\]}$/);
     // Logs: its own group only.
     expect(grants.filter((g) => g.action.startsWith('logs:')).every((g) => g.resource.includes('Logs'))).toBe(true);
+  });
+
+  test('s3:ListBucket on the data bucket without a prefix condition (else S3 answers a missing object 403, not 404)', () => {
+    for (const name of [...Object.keys(stack.functions).filter((n) => operationSpecs.find((s) => s.name === n)!.vectors !== 'none')]) {
+      const list = grantsOf(name).filter((g) => g.action === 's3:ListBucket');
+      expect(list).toHaveLength(1);
+      expect(list[0].resource).toBe(JSON.stringify({ 'Fn::GetAtt': [bucketId(), 'Arn'] }));
+      expect(list[0].condition).toBeUndefined();
+    }
+  });
+
+  test('the optimize function may write only its lease item in the catalog', () => {
+    const onCatalog = grantsOfFunction(stack.optimizeFunction!).filter((g) => g.resource.includes(catalogId()));
+    const writes = onCatalog.filter((g) => !['dynamodb:GetItem', 'dynamodb:Query'].includes(g.action));
+    expect(writes.map((g) => g.action).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
+    for (const g of writes) expect(g.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LEASE#*'] } });
   });
 
   test('read-only operations are classified from the model, not a list', () => {
@@ -226,6 +275,50 @@ describe('maintenance and outputs', () => {
     const outputs = template.toJSON().Outputs;
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['Endpoint', 'DataBucketName', 'CatalogTableName']));
     expect(JSON.stringify(outputs.Endpoint.Value)).toContain('execute-api');
+  });
+
+  test('the Endpoint has no trailing slash: the SDK then sends /v1/ListVectorBuckets, not /v1//ListVectorBuckets', async () => {
+    const endpoint = resolveJoin(template.toJSON().Outputs.Endpoint.Value, { [logicalId(stack, stack.api)]: 'a1b2c3d4e5' });
+    expect(endpoint).toBe('https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1');
+    const paths: string[] = [];
+    const client = new S3VectorsClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+      maxAttempts: 1,
+      requestHandler: { handle: async (request: { path: string }) => (paths.push(request.path), Promise.reject(new Error('captured'))) } as never,
+    });
+    await expect(client.send(new ListVectorBucketsCommand({}))).rejects.toThrow('captured');
+    expect(paths).toEqual(['/v1/ListVectorBuckets']);
+  });
+
+  test('Lambda does not retry a failed optimize run, and no reserved concurrency is needed', () => {
+    const optimizeId = logicalId(stack, stack.optimizeFunction!);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: optimizeId },
+      MaximumRetryAttempts: 0,
+      Qualifier: '$LATEST',
+    });
+    for (const [, fn] of ofType('AWS::Lambda::Function')) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  test('optimize: memory, /tmp and build speed sized for the target index; a target too big for one run warns', () => {
+    const fn = resources[logicalId(stack, stack.optimizeFunction!)].Properties;
+    expect(fn.MemorySize).toBe(3008);
+    expect(fn.Timeout).toBe(900);
+    // Default target 1M × 1,024-d: about 6 GB of /tmp for Lance's build files (Lambda's default is 512 MB).
+    expect(fn.EphemeralStorage.Size).toBeGreaterThanOrEqual(6000);
+    expect(fn.Environment.Variables.S3V_MAINT_BUILD_FLOATS_PER_SECOND).toBe(String(stack.optimizeSizing!.buildFloatsPerSecond));
+    expect(stack.optimizeSizing!.fits).toBe(true);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('optimize is sized for'))).toHaveLength(0);
+
+    const big = synth({ optimize: { entry: maintenanceEntry(), sizedFor: { vectors: 10_000_000, dimension: 1024 }, memorySize: 10_240 } });
+    const bigFn = big.resources[logicalId(big.stack, big.stack.optimizeFunction!)].Properties;
+    expect(bigFn.MemorySize).toBe(10_240);
+    expect(bigFn.EphemeralStorage.Size).toBe(10_240);
+    expect(Number(bigFn.Environment.Variables.S3V_MAINT_BUILD_FLOATS_PER_SECOND)).toBeGreaterThan(Number(fn.Environment.Variables.S3V_MAINT_BUILD_FLOATS_PER_SECOND));
+    expect(big.stack.optimizeSizing!.fits).toBe(false);
+    expect(Annotations.fromStack(big.stack).findWarning('*', Match.stringLikeRegexp('optimize is sized for 10000000 × 1024-d'))).toHaveLength(1);
   });
 });
 

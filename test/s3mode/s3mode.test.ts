@@ -23,6 +23,7 @@ import {
   GetIndexCommand,
   GetVectorBucketCommand,
   GetVectorsCommand,
+  InternalServerException,
   ListIndexesCommand,
   ListTagsForResourceCommand,
   ListVectorBucketsCommand,
@@ -35,7 +36,8 @@ import {
   UntagResourceCommand,
   ValidationException,
 } from '@aws-sdk/client-s3vectors';
-import { route } from '../../lambdas/local/router';
+import { ACCOUNT, CALLER, gatewayAnswer, gatewayLimit, gatewayResponsesOf, REGION, restEvent, STAGE, type GatewayResponses } from './api-gateway';
+import { vectorsPerPut } from '../../lambdas/runtime/payload-limits';
 import { S3VectorsStack } from '../../lib/s3vectors-stack';
 import { startS3rver, type LocalS3 } from '../helpers/s3rver';
 
@@ -43,16 +45,9 @@ import { startS3rver, type LocalS3 } from '../helpers/s3rver';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
 
-const REGION = 'us-east-1';
-const ACCOUNT = '123456789012';
 const BUCKET = 'open-s3vectors-data';
 const CATALOG = 'open-s3vectors-catalog';
 const COMMITS = 'open-s3vectors-commits';
-const STAGE = 'v1';
-const API_ID = 'a1b2c3d4e5';
-// The account's root user: its requests never need IAM (which cannot run here); the IAM path of the
-// handlers is covered with a stubbed IAM client in test/auth/aws-auth.test.ts.
-const CALLER = { accessKey: 'AKIAIOSFODNN7EXAMPLE', user: ACCOUNT, userArn: `arn:aws:iam::${ACCOUNT}:root` };
 
 jest.setTimeout(480_000);
 
@@ -64,6 +59,8 @@ interface Assets {
   bundles: Record<string, string>;
   /** the environment the stack gives the functions, with CloudFormation references resolved */
   environment: Record<string, string>;
+  /** the stack's API Gateway gateway responses, by type */
+  gatewayResponses: GatewayResponses;
 }
 
 /** Resolves the few intrinsics the stack's environment uses, as CloudFormation would here. */
@@ -100,7 +97,12 @@ function synthesize(outdir: string): Assets {
   };
   const variables = template.Resources[id(stack.functions.PutVectors)].Properties.Environment.Variables as Record<string, unknown>;
   const environment = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolveIntrinsic(v, refs)]));
-  return { layerModules: join(outdir, layer.Metadata['aws:asset:path'], 'nodejs', 'node_modules'), bundles, environment };
+  return {
+    layerModules: join(outdir, layer.Metadata['aws:asset:path'], 'nodejs', 'node_modules'),
+    bundles,
+    environment,
+    gatewayResponses: gatewayResponsesOf(template.Resources),
+  };
 }
 
 // --- a Lambda host: a Node process running bundled handlers, like a Lambda execution environment ----
@@ -180,67 +182,6 @@ class LambdaHost {
   }
 }
 
-// --- API Gateway: REST proxy events as API Gateway sends them with AWS_IAM auth -----------------
-
-function restEvent(method: string, rawPath: string, query: URLSearchParams, headers: Record<string, string>, body: string): { event: APIGatewayProxyEvent; operation: string } {
-  const match = route(method, rawPath);
-  if (!match) throw Object.assign(new Error(`no route for ${method} ${rawPath}`), { status: 403 });
-  const multiValueQueryStringParameters: Record<string, string[]> = {};
-  for (const [name, value] of query) (multiValueQueryStringParameters[name] ??= []).push(value);
-  const hasQuery = Object.keys(multiValueQueryStringParameters).length > 0;
-  const requestId = randomUUID();
-  const now = new Date();
-  const event: APIGatewayProxyEvent = {
-    resource: match.resource,
-    path: rawPath,
-    httpMethod: method,
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-    queryStringParameters: hasQuery ? Object.fromEntries(Object.entries(multiValueQueryStringParameters).map(([k, v]) => [k, v[v.length - 1]])) : null,
-    multiValueQueryStringParameters: hasQuery ? multiValueQueryStringParameters : null,
-    pathParameters: Object.keys(match.pathParameters).length ? match.pathParameters : null,
-    stageVariables: null,
-    requestContext: {
-      resourceId: 'r3s0ur',
-      resourcePath: match.resource,
-      httpMethod: method,
-      extendedRequestId: 'ExtReqId=',
-      requestTime: now.toUTCString(),
-      path: `/${STAGE}${rawPath}`,
-      accountId: ACCOUNT,
-      protocol: 'HTTP/1.1',
-      stage: STAGE,
-      domainPrefix: API_ID,
-      requestTimeEpoch: now.getTime(),
-      requestId,
-      identity: {
-        cognitoIdentityPoolId: null,
-        accountId: ACCOUNT,
-        cognitoIdentityId: null,
-        caller: CALLER.user,
-        sourceIp: '127.0.0.1',
-        principalOrgId: null,
-        accessKey: CALLER.accessKey,
-        cognitoAuthenticationType: null,
-        cognitoAuthenticationProvider: null,
-        userArn: CALLER.userArn,
-        userAgent: headers['user-agent'] ?? headers['User-Agent'] ?? '',
-        user: CALLER.user,
-        apiKey: null,
-        apiKeyId: null,
-        clientCert: null,
-      },
-      domainName: `${API_ID}.execute-api.${REGION}.amazonaws.com`,
-      deploymentId: 'd3pl0y',
-      apiId: API_ID,
-      authorizer: null,
-    } as unknown as APIGatewayProxyEvent['requestContext'],
-    body: body.length ? body : null,
-    isBase64Encoded: false,
-  };
-  return { event, operation: match.operation.name };
-}
-
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -264,6 +205,7 @@ let host: LambdaHost;
 let gateway: Server;
 let client: S3VectorsClient;
 const invokedOperations = new Set<string>();
+const gatewayLog: { operation: string; refused?: string; dropped?: string; status: number }[] = [];
 
 function newHost(env: Record<string, string> = {}): LambdaHost {
   return new LambdaHost(hostScript, workdir, { ...hostEnv, ...env });
@@ -358,8 +300,14 @@ beforeAll(async () => {
       const rawPath = (req.url ?? '/').split('?')[0].slice(prefix.length);
       const headers: Record<string, string> = {};
       for (let i = 0; i < req.rawHeaders.length; i += 2) headers[req.rawHeaders[i]] = req.rawHeaders[i + 1];
-      const { event, operation } = restEvent(req.method ?? 'GET', rawPath, url.searchParams, headers, await readBody(req));
-      const { result } = await invoke(host, operation, event);
+      const body = await readBody(req);
+      const { event, operation } = restEvent(req.method ?? 'GET', rawPath, url.searchParams, headers, body);
+      // API Gateway's and Lambda's payload limits, answered with the stack's gateway responses.
+      const refused = gatewayLimit('body', body) ?? gatewayLimit('event', event);
+      let result = refused ? gatewayAnswer(assets.gatewayResponses, refused) : (await invoke(host, operation, event)).result;
+      const dropped = !refused && gatewayLimit('result', result);
+      if (dropped) result = gatewayAnswer(assets.gatewayResponses, dropped);
+      gatewayLog.push({ operation, refused, dropped: dropped || undefined, status: result.statusCode });
       res.writeHead(result.statusCode, result.headers as Record<string, string>);
       res.end(result.body);
     } catch (error) {
@@ -506,7 +454,8 @@ describe('S3 mode (bundled handlers, s3rver + dynalite, s3+ddb://)', () => {
     await client.send(new CreateIndexCommand({ vectorBucketName, indexName, dataType: 'float32', dimension: 4, distanceMetric: 'euclidean' }));
     // This test is about lost or duplicated commits, not latency: on a 2-core machine busy with the
     // rest of the suite, one put behind s3rver's serialized store can outlast Lambda's 29 s budget.
-    const writers = Array.from({ length: WRITERS }, () => newHost({ LAMBDA_TIME_BUDGET_MS: '120000' }));
+    // (As if API Gateway's integration timeout were raised too: the handlers answer 408 before it.)
+    const writers = Array.from({ length: WRITERS }, () => newHost({ LAMBDA_TIME_BUDGET_MS: '120000', S3V_API_GATEWAY_TIMEOUT_MS: '120000' }));
     await Promise.all(writers.map((w) => w.ready));
     const started = Date.now();
     const retried: number[] = [];
@@ -516,12 +465,13 @@ describe('S3 mode (bundled handlers, s3rver + dynalite, s3+ddb://)', () => {
           let retries = 0;
           for (let i = 0; i < PUTS_PER_WRITER; i++) {
             const body = JSON.stringify({ vectorBucketName, indexName, vectors: [{ key: `w${w}-${String(i).padStart(4, '0')}`, data: { float32: vector(w * 1000 + i) } }] });
-            // A client (the SDK) retries 5xx and throttling; count it, but require success.
+            // A client (the SDK) retries 5xx, throttling and RequestTimeoutException (408: the handler
+            // answers it before API Gateway's 29 s, and the put may still land); count it, but require success.
             for (let attempt = 0; ; attempt++) {
               const { event } = restEvent('POST', '/PutVectors', new URLSearchParams(), { 'content-type': 'application/json' }, body);
               const { result } = await invoke(writer, 'PutVectors', event);
               if (result.statusCode === 200) break;
-              if (result.statusCode < 500 && result.statusCode !== 409 && result.statusCode !== 429) throw new Error(`PutVectors ${result.statusCode}: ${result.body}`);
+              if (result.statusCode < 500 && ![408, 409, 429].includes(result.statusCode)) throw new Error(`PutVectors ${result.statusCode}: ${result.body}`);
               if (attempt >= 8) throw new Error(`PutVectors kept failing: ${result.statusCode} ${result.body}`);
               retries++;
               await new Promise((r) => setTimeout(r, Math.min(2000, 20 * 2 ** attempt)));
@@ -576,6 +526,51 @@ describe('S3 mode (bundled handlers, s3rver + dynalite, s3+ddb://)', () => {
     } finally {
       await cold.close();
     }
+  });
+
+  test('payload limits: bodies over 6 MB / 10 MB get API Gateway’s modeled answers; an answer over 6 MB a ValidationException saying what fits', async () => {
+    const vectorBucketName = 'payload-bucket';
+    await client.send(new CreateVectorBucketCommand({ vectorBucketName }));
+    for (const dimension of [1024, 4096]) {
+      await client.send(new CreateIndexCommand({ vectorBucketName, indexName: `d${dimension}`, dataType: 'float32', dimension, distanceMetric: 'cosine' }));
+    }
+    const make = (n: number, d: number, prefix: string) =>
+      Array.from({ length: n }, (_, i) => ({ key: `${prefix}-${i}`, data: { float32: Array.from({ length: d }, (_, j) => Math.sin(i * 31 + j) / 7 - 0.5) } }));
+    const bodyBytes = (vectors: unknown[]) => Buffer.byteLength(JSON.stringify({ vectorBucketName, indexName: 'd1024', vectors }));
+
+    // At the documented ceiling for 1,024-d: accepted.
+    const atCeiling = make(vectorsPerPut(1024), 1024, 'ok');
+    await client.send(new PutVectorsCommand({ vectorBucketName, indexName: 'd1024', vectors: atCeiling }));
+    // Over Lambda's 6 MB: the invoke fails; API Gateway's answer names the ceilings.
+    const six = make(400, 1024, 'six');
+    expect(bodyBytes(six)).toBeGreaterThan(6 * 2 ** 20);
+    const over6 = await client.send(new PutVectorsCommand({ vectorBucketName, indexName: 'd1024', vectors: six })).catch((e: Error) => e);
+    expect(over6).toBeInstanceOf(InternalServerException);
+    expect((over6 as Error).message).toContain('1024-d: 290');
+    // Over API Gateway's 10 MB.
+    const ten = make(500, 1024, 'ten').map((v) => ({ ...v, key: v.key.padEnd(600, '-') }));
+    expect(bodyBytes(ten)).toBeGreaterThan(10 * 2 ** 20);
+    const over10 = await client.send(new PutVectorsCommand({ vectorBucketName, indexName: 'd1024', vectors: ten })).catch((e: Error) => e);
+    expect(over10).toBeInstanceOf(ValidationException);
+    expect((over10 as Error).message).toMatch(/API Gateway: 10 MB.*4096-d: 72/);
+    const written = await client.send(new GetVectorsCommand({ vectorBucketName, indexName: 'd1024', keys: ['ok-0', 'six-0', ten[0].key] }));
+    expect(written.vectors?.map((v) => v.key)).toEqual(['ok-0']);
+
+    // 100 × 4,096-d with data is over 6 MB as JSON: the handler says how many fit, and that many do.
+    for (let b = 0; b < 2; b++) {
+      await client.send(new PutVectorsCommand({ vectorBucketName, indexName: 'd4096', vectors: make(50, 4096, `b${b}`) }));
+    }
+    const keys = [...make(50, 1, 'b0'), ...make(50, 1, 'b1')].map((v) => v.key);
+    const tooBig = await client.send(new GetVectorsCommand({ vectorBucketName, indexName: 'd4096', keys, returnData: true })).catch((e: Error) => e);
+    expect(tooBig).toBeInstanceOf(ValidationException);
+    const fit = Number(/request at most (\d+) keys/.exec((tooBig as Error).message)?.[1]);
+    expect(fit).toBeGreaterThan(50);
+    const got = await client.send(new GetVectorsCommand({ vectorBucketName, indexName: 'd4096', keys: keys.slice(0, fit), returnData: true }));
+    expect(got.vectors).toHaveLength(fit);
+    // API Gateway refused the two oversize requests; no answer was ever dropped for size.
+    expect(gatewayLog.filter((l) => l.refused).map((l) => l.refused)).toEqual(['INTEGRATION_FAILURE', 'REQUEST_TOO_LARGE']);
+    expect(gatewayLog.filter((l) => l.dropped)).toEqual([]);
+    console.log(`payload limits: PutVectors 1024-d ceiling ${vectorsPerPut(1024)} vectors (${bodyBytes(atCeiling)} bytes); GetVectors 4096-d with data: ${fit} per call`);
   });
 
   test('every operation was served by its own bundle', () => {

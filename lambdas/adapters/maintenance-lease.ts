@@ -1,0 +1,84 @@
+// A lease in the catalog table so that two maintenance runs never optimize at the same time (a
+// scheduled run overlapping a slow previous one, or a manual invoke). One item:
+//   pk LEASE#<name>   sk -   holder, expiresAt (ms), ttl (s, DynamoDB's cleanup)
+// Taken with a conditional put (free, or expired); given back with a conditional delete (only by its
+// holder). A holder that dies keeps the lease only until it expires, which is set past the run's
+// own time limit: Lambda cannot run a handler longer than its timeout.
+import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+
+export const LEASE_PREFIX = 'LEASE#';
+
+export interface LeaseOptions {
+  name?: string;
+  holder?: string;
+  now?: () => number;
+}
+
+export class MaintenanceLease {
+  readonly holder: string;
+  private readonly key: { pk: { S: string }; sk: { S: string } };
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+    options: LeaseOptions = {},
+  ) {
+    this.holder = options.holder ?? randomUUID();
+    this.key = { pk: { S: `${LEASE_PREFIX}${options.name ?? 'maintenance'}` }, sk: { S: '-' } };
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Takes the lease for `durationMs` if it is free or expired; false when another holder has it. */
+  async acquire(durationMs: number): Promise<boolean> {
+    const now = this.now();
+    const expiresAt = now + durationMs;
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            ...this.key,
+            holder: { S: this.holder },
+            expiresAt: { N: String(expiresAt) },
+            ttl: { N: String(Math.ceil(expiresAt / 1000) + 3600) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR holder = :me',
+          ExpressionAttributeValues: { ':now': { N: String(now) }, ':me': { S: this.holder } },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException') return false;
+      throw e;
+    }
+  }
+
+  /** Gives the lease back; a no-op if it expired and someone else holds it now. */
+  async release(): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: this.key,
+          ConditionExpression: 'holder = :me',
+          ExpressionAttributeValues: { ':me': { S: this.holder } },
+        }),
+      );
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException') return;
+      throw e;
+    }
+  }
+}
+
+/** Runs `fn` under the lease, or returns `undefined` at once when another run holds it. */
+export async function underLease<T>(lease: MaintenanceLease, durationMs: number, fn: () => Promise<T>): Promise<T | undefined> {
+  if (!(await lease.acquire(durationMs))) return undefined;
+  try {
+    return await fn();
+  } finally {
+    await lease.release();
+  }
+}
