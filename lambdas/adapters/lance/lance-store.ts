@@ -28,7 +28,9 @@ import {
 import { MaintenanceStateTable } from './maintenance-state';
 import { needsExactRetry, planSearch, searchSettingsFromEnv, type SearchPlan, type SearchSettings } from './search-plan';
 import { segmentPredicate } from './segments';
+import { and, columnsFor, isMissingTable, toStored, withCommitRetries, type Row } from './rows';
 import { keyIn, sqlString } from './sql';
+import { commitTableLease, IndexWriteLock } from './write-lock';
 
 export interface LanceStoreOptions {
   /** Folder path or URI (s3://, s3+ddb://) holding one Lance table per index. */
@@ -51,40 +53,6 @@ interface AnnCache {
 }
 
 const MAX_CACHED_ESTIMATES = 1_000;
-const COMMIT_RETRIES = 5;
-
-function isCommitConflict(error: unknown): boolean {
-  // "Too many concurrent writers": Lance gave up its own commit retries under contention.
-  return /conflict|preempted|retryable|too many concurrent writers/i.test(String(error));
-}
-
-function isMissingTable(error: unknown): boolean {
-  return /not found|does not exist/i.test(String(error));
-}
-
-type Row = Record<string, unknown>;
-
-function and(...predicates: (string | undefined)[]): string | undefined {
-  const present = predicates.filter((p): p is string => p !== undefined);
-  return present.length ? present.map((p) => `(${p})`).join(' AND ') : undefined;
-}
-
-function vectorOf(value: unknown): Float32Array {
-  // Arrow gives a Vector for a FixedSizeList cell; toArray() is its Float32Array.
-  const array = (value as { toArray(): Float32Array }).toArray();
-  return array instanceof Float32Array ? array : Float32Array.from(array);
-}
-
-function toStored(row: Row, options: ReadOptions): StoredVector {
-  const stored: StoredVector = { key: row.key as string };
-  if (options.data) stored.data = vectorOf(row.vector);
-  if (options.metadata && row.metadata != null) stored.metadata = JSON.parse(row.metadata as string) as Metadata;
-  return stored;
-}
-
-function columnsFor(options: ReadOptions): string[] {
-  return ['key', ...(options.data ? ['vector'] : []), ...(options.metadata ? ['metadata'] : [])];
-}
 
 export class LanceVectorStore implements VectorStorePort {
   private connection?: Promise<lancedb.Connection>;
@@ -97,8 +65,12 @@ export class LanceVectorStore implements VectorStorePort {
   readonly search: SearchSettings;
   /** Per-index maintenance state, in a small table beside the index tables. */
   readonly maintenanceState: MaintenanceStateTable;
+  private readonly writeLock: IndexWriteLock;
 
   constructor(private readonly options: LanceStoreOptions) {
+    // On s3+ddb:// several processes write (Lambdas): PutVectors also takes a lease in the commit
+    // table. A local folder has one writer, the server: its in-process queue is enough.
+    this.writeLock = new IndexWriteLock(commitTableLease(options.uri, options.storageOptions));
     this.search = { ...searchSettingsFromEnv(), ...options.search };
     this.maintenanceState = new MaintenanceStateTable(() => this.db());
   }
@@ -177,17 +149,12 @@ export class LanceVectorStore implements VectorStorePort {
     // Our schema, not table.schema(): Lance reports its storage types (lance.json as LargeBinary),
     // while writes must send the Arrow types the table was created with.
     const data = batchTable(tableSchema(index.dimension), index.dimension, batch, new Set(index.nonFilterableMetadataKeys));
-    // An upsert is idempotent, so a commit that lost a race with a concurrent one (e.g. maintenance
-    // compacting the same fragments) is simply tried again.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await table.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
-        return;
-      } catch (error) {
-        if (attempt >= COMMIT_RETRIES || !isCommitConflict(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
-      }
-    }
+    // One upsert per index at a time (write-lock.ts: otherwise two inserts of one new key both
+    // commit). An upsert is idempotent, so a commit that lost a race with maintenance (compacting
+    // the same fragments) is simply tried again.
+    await this.writeLock.run(index.storageId, () =>
+      withCommitRetries(() => table.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data)),
+    );
   }
 
   async get(index: IndexRecord, keys: string[], options: ReadOptions): Promise<StoredVector[]> {
@@ -200,15 +167,7 @@ export class LanceVectorStore implements VectorStorePort {
   async delete(index: IndexRecord, keys: string[]): Promise<void> {
     const table = await this.table(index);
     if (!table || keys.length === 0) return;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await table.delete(keyIn(keys));
-        return;
-      } catch (error) {
-        if (attempt >= COMMIT_RETRIES || !isCommitConflict(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
-      }
-    }
+    await withCommitRetries(() => table.delete(keyIn(keys)));
   }
 
   async list(index: IndexRecord, request: ListVectorsRequest): Promise<ListResult<StoredVector>> {
@@ -373,6 +332,7 @@ export class LanceVectorStore implements VectorStorePort {
 
   async close(): Promise<void> {
     this.maintenanceState.close();
+    this.writeLock.close();
     const tables = [...this.tables.values()];
     this.tables.clear();
     for (const table of await Promise.all(tables.map((t) => t.catch(() => undefined)))) table?.close();
