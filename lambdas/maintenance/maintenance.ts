@@ -14,6 +14,7 @@ import type { IndexRecord } from '../core/ports';
 import { logger } from '../runtime/logger';
 import { maintenanceConfigFromEnv, type MaintenanceConfig } from './config';
 import { decide, estimateMs, type Action } from './decide';
+import { MaintenanceWorker } from './worker-client';
 
 const log = logger.child({ component: 'maintenance' });
 
@@ -27,6 +28,8 @@ export interface MaintenanceOptions {
   shouldStop?: () => boolean;
   /** Injectable clock (epoch ms). */
   now?: () => number;
+  /** Runs the heavy actions in this process (default) or in a worker process (the local server). */
+  worker?: MaintenanceWorker;
 }
 
 export interface IndexReport {
@@ -70,7 +73,31 @@ function brief(stats: TableStats): IndexReport['before'] {
   return { rows: stats.rows, fragments: stats.fragments, smallFragments: stats.smallFragments, version: stats.version };
 }
 
-async function runAction(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number): Promise<void> {
+async function runAction(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number, worker?: MaintenanceWorker): Promise<void> {
+  const pruneOlderThan = now - config.keepVersionsSeconds * 1000;
+  if (worker) {
+    switch (action.kind) {
+      case 'vector-index':
+        await worker.run({ op: 'vector-index', index, params: action.params });
+        break;
+      case 'tokens-index':
+        await worker.run({ op: 'scalar-index', index, column: 'meta_tokens', kind: 'LABEL_LIST' });
+        break;
+      case 'key-index':
+        await worker.run({ op: 'scalar-index', index, column: 'key', kind: 'BTREE' });
+        break;
+      case 'optimize':
+        // Compact first without pruning, and move this process to the compacted version before
+        // the versions it may still be reading are pruned.
+        await worker.run({ op: 'optimize', index, pruneOlderThan: 0 });
+        await store.refresh(index);
+        await worker.run({ op: 'optimize', index, pruneOlderThan });
+        break;
+    }
+    // The worker committed from its own process: read its version from now on.
+    await store.refresh(index);
+    return;
+  }
   switch (action.kind) {
     case 'vector-index':
       return store.createVectorIndex(index, action.params);
@@ -79,7 +106,7 @@ async function runAction(store: LanceVectorStore, index: IndexRecord, action: Ac
     case 'key-index':
       return store.createScalarIndex(index, 'key', 'BTREE');
     case 'optimize':
-      await store.optimize(index, new Date(now - config.keepVersionsSeconds * 1000));
+      await store.optimize(index, new Date(pruneOlderThan));
       return;
   }
 }
@@ -122,7 +149,7 @@ async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, o
       }
       const t0 = clock();
       try {
-        await runAction(store, index, action, config, t0);
+        await runAction(store, index, action, config, t0, options.worker);
         const ms = clock() - t0;
         report.actions.push({ kind: action.kind, reason: action.reason, ms });
         if (action.kind === 'vector-index') {
@@ -239,19 +266,28 @@ export interface MaintenanceLoop {
   runNow(options?: Pick<MaintenanceOptions, 'catchUp'>): Promise<RunReport>;
   /** Stops the timer; resolves once the pass in flight has finished its current action. */
   stop(): Promise<void>;
+  /** The worker process running the heavy actions, when there is one. */
+  worker?: MaintenanceWorker;
 }
 
 export interface MaintenanceLoopOptions {
   config?: MaintenanceConfig;
   /** Overrides config.intervalSeconds. */
   intervalMs?: number;
+  /**
+   * Heavy actions in a worker process (default; S3V_MAINT_WORKER=off runs them in this process):
+   * in-process, an index build holds LanceDB's CPU pool and every write waits for it (worker.ts).
+   */
+  worker?: boolean;
 }
 
 /** The local server's maintenance timer: a pass every interval, never two at once. */
 export function startMaintenanceLoop(deps: Pick<Deps, 'catalog' | 'store'>, options: MaintenanceLoopOptions = {}): MaintenanceLoop {
-  maintainableStore(deps);
   const config = options.config ?? maintenanceConfigFromEnv();
   const intervalMs = options.intervalMs ?? config.intervalSeconds * 1000;
+  const store = maintainableStore(deps);
+  const useWorker = options.worker ?? process.env.S3V_MAINT_WORKER !== 'off';
+  const worker = useWorker ? new MaintenanceWorker(store.storage) : undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<RunReport> | undefined;
@@ -260,7 +296,7 @@ export function startMaintenanceLoop(deps: Pick<Deps, 'catalog' | 'store'>, opti
     const previous = current ?? Promise.resolve(undefined);
     const run = previous
       .catch(() => undefined)
-      .then(() => runMaintenanceOnce(deps, { config, catchUp, shouldStop: () => stopped }));
+      .then(() => runMaintenanceOnce(deps, { config, catchUp, shouldStop: () => stopped, worker }));
     current = run;
     run.finally(() => current === run && (current = undefined)).catch(() => undefined);
     return run;
@@ -281,7 +317,10 @@ export function startMaintenanceLoop(deps: Pick<Deps, 'catalog' | 'store'>, opti
     stop: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);
+      // Ending the worker abandons its action (nothing committed), so a stop does not wait for a build.
+      await worker?.close();
       await current?.catch(() => undefined);
     },
+    worker,
   };
 }

@@ -273,6 +273,18 @@ export class LanceVectorStore implements VectorStorePort {
     this.estimates.set(id, { count, at: Date.now() });
   }
 
+  /** Where this store keeps its tables (for a maintenance worker process opening the same ones). */
+  get storage(): LanceStoreOptions {
+    return this.options;
+  }
+
+  /** Moves to the table's latest version after another process (the maintenance worker) committed. */
+  async refresh(index: Pick<IndexRecord, 'storageId'>): Promise<void> {
+    const table = await this.tables.get(index.storageId)?.catch(() => undefined);
+    await table?.checkoutLatest();
+    this.invalidate(index.storageId);
+  }
+
   /** Forgets what is cached about a table's indexes and filter counts (after maintenance changed them). */
   invalidate(storageId: string): void {
     this.annCache.delete(storageId);
