@@ -28,7 +28,7 @@ import {
 import { MaintenanceStateTable } from './maintenance-state';
 import { needsExactRetry, planSearch, searchSettingsFromEnv, type SearchPlan, type SearchSettings } from './search-plan';
 import { segmentPredicate } from './segments';
-import { and, columnsFor, isMissingTable, toStored, withCommitRetries, type Row } from './rows';
+import { and, columnsFor, isMissingTable, toStored, withCommitRetries, withDropRetries, type Row } from './rows';
 import { keyIn, sqlString } from './sql';
 import { commitTableLease, IndexWriteLock } from './write-lock';
 
@@ -53,6 +53,8 @@ interface AnnCache {
 }
 
 const MAX_CACHED_ESTIMATES = 1_000;
+/** storageIds are never reused: remembering recent drops is enough to refuse late writes. */
+const MAX_REMEMBERED_DROPS = 10_000;
 
 export class LanceVectorStore implements VectorStorePort {
   private connection?: Promise<lancedb.Connection>;
@@ -66,6 +68,7 @@ export class LanceVectorStore implements VectorStorePort {
   /** Per-index maintenance state, in a small table beside the index tables. */
   readonly maintenanceState: MaintenanceStateTable;
   private readonly writeLock: IndexWriteLock;
+  private readonly dropped = new Set<string>();
 
   constructor(private readonly options: LanceStoreOptions) {
     // On s3+ddb:// several processes write (Lambdas): PutVectors also takes a lease in the commit
@@ -134,27 +137,37 @@ export class LanceVectorStore implements VectorStorePort {
   }
 
   async dropIndex(index: IndexRecord): Promise<void> {
-    this.tables.delete(index.storageId);
-    this.invalidate(index.storageId);
-    const db = await this.db();
-    try {
-      await db.dropTable(index.storageId);
-    } catch (error) {
-      if (!isMissingTable(error)) throw error;
-    }
+    // Under the write lock: a drop never runs beside a write of this index (Lance fails either, or
+    // the write re-creates files in the folder being removed), and writes queued behind it see it.
+    await this.writeLock.run(index.storageId, async () => {
+      this.dropped.add(index.storageId);
+      if (this.dropped.size > MAX_REMEMBERED_DROPS) this.dropped.delete(this.dropped.values().next().value!);
+      const table = this.tables.get(index.storageId);
+      this.tables.delete(index.storageId);
+      this.invalidate(index.storageId);
+      (await table?.catch(() => undefined))?.close();
+      const db = await this.db();
+      await withDropRetries(() => db.dropTable(index.storageId));
+    });
+  }
+
+  /** A write to an index this process dropped fails (the use case answers NotFoundException). */
+  private checkNotDropped(index: IndexRecord): void {
+    if (this.dropped.has(index.storageId)) throw new Error(`the table of index ${index.name} was dropped`);
   }
 
   async put(index: IndexRecord, batch: VectorBatch): Promise<void> {
-    const table = await this.writableTable(index);
     // Our schema, not table.schema(): Lance reports its storage types (lance.json as LargeBinary),
     // while writes must send the Arrow types the table was created with.
     const data = batchTable(tableSchema(index.dimension), index.dimension, batch, new Set(index.nonFilterableMetadataKeys));
     // One upsert per index at a time (write-lock.ts: otherwise two inserts of one new key both
     // commit). An upsert is idempotent, so a commit that lost a race with maintenance (compacting
     // the same fragments) is simply tried again.
-    await this.writeLock.run(index.storageId, () =>
-      withCommitRetries(() => table.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data)),
-    );
+    await this.writeLock.run(index.storageId, async () => {
+      this.checkNotDropped(index);
+      const table = await this.writableTable(index);
+      await withCommitRetries(() => table.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data));
+    });
   }
 
   async get(index: IndexRecord, keys: string[], options: ReadOptions): Promise<StoredVector[]> {
@@ -165,9 +178,12 @@ export class LanceVectorStore implements VectorStorePort {
   }
 
   async delete(index: IndexRecord, keys: string[]): Promise<void> {
-    const table = await this.table(index);
-    if (!table || keys.length === 0) return;
-    await withCommitRetries(() => table.delete(keyIn(keys)));
+    if (keys.length === 0) return;
+    await this.writeLock.run(index.storageId, async () => {
+      this.checkNotDropped(index);
+      const table = await this.table(index);
+      if (table) await withCommitRetries(() => table.delete(keyIn(keys)));
+    });
   }
 
   async list(index: IndexRecord, request: ListVectorsRequest): Promise<ListResult<StoredVector>> {

@@ -24,6 +24,22 @@ export async function withCommitRetries<T>(commit: () => Promise<T>): Promise<T>
   }
 }
 
+/**
+ * Drops a table, again when files appeared while it was being removed ("Directory not empty": a
+ * writer in another process, or the maintenance worker, committing at that moment).
+ */
+export async function withDropRetries(drop: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await drop();
+    } catch (error) {
+      if (isMissingTable(error)) return;
+      if (attempt >= COMMIT_RETRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
+}
+
 export type Row = Record<string, unknown>;
 
 export function and(...predicates: (string | undefined)[]): string | undefined {
