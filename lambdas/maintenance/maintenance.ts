@@ -14,6 +14,7 @@ import type { IndexRecord } from '../core/ports';
 import { logger } from '../runtime/logger';
 import { maintenanceConfigFromEnv, type MaintenanceConfig } from './config';
 import { decide, estimateMs, type Action } from './decide';
+import { sweepOrphans } from './orphans';
 import { MaintenanceWorker } from './worker-client';
 
 const log = logger.child({ component: 'maintenance' });
@@ -247,6 +248,8 @@ export async function runMaintenanceOnce(deps: Pick<Deps, 'catalog' | 'store'>, 
     if (report.complete) {
       const states = await store.maintenanceState.readAll();
       await store.maintenanceState.remove([...states.keys()].filter((id) => !seen.has(id)));
+      const orphans = await sweepOrphans(deps, store, seen);
+      if (orphans.length) log.info({ event: 'maintenance.orphans', removed: orphans }, 'removed tables of deleted indexes');
     }
     if (clock() - lastStateCompaction >= config.keepVersionsSeconds * 1000) {
       lastStateCompaction = clock();

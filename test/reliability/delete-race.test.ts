@@ -12,6 +12,7 @@ import {
   PutVectorsCommand,
   type S3VectorsClient,
 } from '@aws-sdk/client-s3vectors';
+import { runMaintenanceOnce } from '../../lambdas/maintenance/maintenance';
 import { clientFor, startTestService, uniqueName, type TestService } from '../helpers/service';
 
 jest.setTimeout(240_000);
@@ -124,4 +125,24 @@ test('no PutVectors lands in an index whose CreateIndex backed out', async () =>
   expect(unexpected).toEqual([]);
   expect(violations).toEqual([]);
   expect(tableDirs()).toEqual([]);
+});
+
+test('maintenance removes the table of an index deleted without its drop', async () => {
+  const bucket = uniqueName('orph');
+  await t.client.send(new CreateVectorBucketCommand({ vectorBucketName: bucket }));
+  for (const indexName of ['kept', 'orphaned']) {
+    await t.client.send(new CreateIndexCommand({ vectorBucketName: bucket, indexName, dataType: 'float32', dimension: DIM, distanceMetric: 'euclidean' }));
+    await put(t.client, bucket, indexName, 'a');
+  }
+  const kept = (await t.service.deps.catalog.getIndex(bucket, 'kept'))!.storageId;
+  const orphaned = (await t.service.deps.catalog.getIndex(bucket, 'orphaned'))!.storageId;
+  // The catalog entry goes, the table stays: what a crash between the two steps of DeleteIndex, or
+  // another process committing during the drop, leaves.
+  await t.service.deps.catalog.deleteIndex(bucket, 'orphaned');
+  expect(tableDirs().sort()).toEqual([`${kept}.lance`, `${orphaned}.lance`].sort());
+  await runMaintenanceOnce(t.service.deps);
+  expect(tableDirs()).toEqual([`${kept}.lance`]);
+  await t.client.send(new DeleteIndexCommand({ vectorBucketName: bucket, indexName: 'kept' }));
+  expect(tableDirs()).toEqual([]);
+  await t.client.send(new DeleteVectorBucketCommand({ vectorBucketName: bucket }));
 });

@@ -1,5 +1,7 @@
 // The vector store on LanceDB: one table per index, named by the index's storageId, under a storage
 // root (a local folder, or s3+ddb:// in AWS). Tables are created on the first write.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import type {
   IndexRecord,
@@ -136,7 +138,7 @@ export class LanceVectorStore implements VectorStorePort {
     // Tables are created by the first PutVectors; an index without vectors costs nothing.
   }
 
-  async dropIndex(index: IndexRecord): Promise<void> {
+  async dropIndex(index: Pick<IndexRecord, 'storageId'>): Promise<void> {
     // Under the write lock: a drop never runs beside a write of this index (Lance fails either, or
     // the write re-creates files in the folder being removed), and writes queued behind it see it.
     await this.writeLock.run(index.storageId, async () => {
@@ -148,7 +150,25 @@ export class LanceVectorStore implements VectorStorePort {
       (await table?.catch(() => undefined))?.close();
       const db = await this.db();
       await withDropRetries(() => db.dropTable(index.storageId));
+      // A local folder Lance no longer sees as a table (a write's files without a manifest).
+      if (!/^[a-z0-9+]+:\/\//i.test(this.options.uri)) rmSync(join(this.options.uri, `${index.storageId}.lance`), { recursive: true, force: true });
     });
+  }
+
+  /** The storageIds of every index table in the store (maintenance looks for orphans). */
+  async tableIds(): Promise<string[]> {
+    const db = await this.db();
+    const names: string[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await db.listTables({ pageToken, limit: 1000 });
+      names.push(...page.tables);
+      pageToken = page.pageToken ?? undefined;
+    } while (pageToken);
+    if (!/^[a-z0-9+]+:\/\//i.test(this.options.uri) && existsSync(this.options.uri)) {
+      for (const entry of readdirSync(this.options.uri)) if (entry.endsWith('.lance')) names.push(entry.slice(0, -'.lance'.length));
+    }
+    return [...new Set(names)].filter((name) => !name.startsWith('_'));
   }
 
   /** A write to an index this process dropped fails (the use case answers NotFoundException). */
