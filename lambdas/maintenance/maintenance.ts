@@ -149,6 +149,7 @@ async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, o
         continue;
       }
       const t0 = clock();
+      log.info({ event: 'maintenance.action-start', storageId: index.storageId, action: action.kind, reason: action.reason }, `${action.kind} started`);
       try {
         await runAction(store, index, action, config, t0, options.worker);
         const ms = clock() - t0;

@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LanceStoreOptions } from '../adapters/lance/lance-store';
+import { logger } from '../runtime/logger';
 import type { WorkerJob, WorkerReply, WorkerRequest } from './worker-protocol';
 
 interface Pending {
@@ -32,6 +33,7 @@ export class MaintenanceWorker {
     const { file, execArgv } = entry();
     const child = fork(file, [JSON.stringify(this.storage)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
+    logger.info({ event: 'maintenance.worker-started', workerPid: child.pid }, 'maintenance worker started');
     this.ready = new Promise<ChildProcess>((resolve, reject) => {
       const onFirst = (reply: WorkerReply) => {
         if (reply.id === 0) resolve(child);
