@@ -7,7 +7,6 @@ import type {
   IndexRecord,
   ListResult,
   ListVectorsRequest,
-  Metadata,
   QueryHit,
   QueryRequest,
   ReadOptions,
@@ -16,19 +15,18 @@ import type {
   VectorStorePort,
 } from '../../core/ports';
 import { batchTable, tableSchema } from './arrow-batch';
-import { filterToSql } from './filter-sql';
 import {
   KEY_INDEX_NAME,
   TOKENS_INDEX_NAME,
   VECTOR_COLUMN,
   VECTOR_INDEX_NAME,
   readTableStats,
-  type IndexInfo,
   type TableStats,
   type VectorIndexParams,
 } from './index-stats';
 import { MaintenanceStateTable } from './maintenance-state';
-import { needsExactRetry, planSearch, searchSettingsFromEnv, type SearchPlan, type SearchSettings } from './search-plan';
+import { searchSettingsFromEnv, type SearchSettings } from './search-plan';
+import { Searcher } from './searcher';
 import { segmentPredicate } from './segments';
 import { and, columnsFor, isMissingTable, toStored, withCommitRetries, withDropRetries, type Row } from './rows';
 import { keyIn, sqlString } from './sql';
@@ -49,12 +47,6 @@ export interface LanceStoreOptions {
 
 export type ScalarIndexKind = 'BTREE' | 'LABEL_LIST';
 
-interface AnnCache {
-  ann?: IndexInfo;
-  checkedAt: number;
-}
-
-const MAX_CACHED_ESTIMATES = 1_000;
 /** storageIds are never reused: remembering recent drops is enough to refuse late writes. */
 const MAX_REMEMBERED_DROPS = 10_000;
 
@@ -63,9 +55,7 @@ export class LanceVectorStore implements VectorStorePort {
   private readonly tables = new Map<string, Promise<lancedb.Table | undefined>>();
   /** Table creation in flight, so concurrent first writes create the table once. */
   private readonly creating = new Map<string, Promise<lancedb.Table>>();
-  private readonly annCache = new Map<string, AnnCache>();
-  /** Filter match counts by storageId + SQL: planning estimates, reused for estimateTtlMs. */
-  private readonly estimates = new Map<string, { count: number; at: number }>();
+  private readonly searcher: Searcher;
   readonly search: SearchSettings;
   /** Per-index maintenance state, in a small table beside the index tables. */
   readonly maintenanceState: MaintenanceStateTable;
@@ -77,6 +67,7 @@ export class LanceVectorStore implements VectorStorePort {
     // table. A local folder has one writer, the server: its in-process queue is enough.
     this.writeLock = new IndexWriteLock(commitTableLease(options.uri, options.storageOptions));
     this.search = { ...searchSettingsFromEnv(), ...options.search };
+    this.searcher = new Searcher(this.search);
     this.maintenanceState = new MaintenanceStateTable(() => this.db());
   }
 
@@ -231,82 +222,7 @@ export class LanceVectorStore implements VectorStorePort {
   async query(index: IndexRecord, request: QueryRequest): Promise<QueryHit[]> {
     const table = await this.table(index);
     if (!table) return [];
-    const where = request.filter ? filterToSql(request.filter) : undefined;
-    const ann = await this.annIndex(index.storageId, table);
-    const estimatedMatches = where && ann ? await this.estimateMatches(index.storageId, table, where) : undefined;
-    const plan = planSearch({ topK: request.topK, hasAnnIndex: ann !== undefined, filtered: where !== undefined, estimatedMatches }, this.search);
-    let rows = await this.runSearch(table, index, request, where, plan, ann);
-    if (plan.kind === 'ann' && rows.length < request.topK && !plan.fastSearch) {
-      // Fewer hits than asked: complete only if no more rows match. Otherwise search exactly.
-      const matching = await table.countRows(where);
-      if (where) this.remember(index.storageId, where, matching);
-      if (needsExactRetry(plan, rows.length, request.topK, matching)) {
-        rows = await this.runSearch(table, index, request, where, { kind: 'exact', reason: 'retry' }, ann);
-      }
-    }
-    const euclidean = index.distanceMetric === 'euclidean';
-    return rows.map((row) => ({
-      key: row.key as string,
-      // Lance's l2 is the squared distance; S3 Vectors reports the euclidean distance itself.
-      distance: euclidean ? Math.sqrt(row._distance as number) : (row._distance as number),
-      ...(request.metadata && row.metadata != null ? { metadata: JSON.parse(row.metadata as string) as Metadata } : {}),
-    }));
-  }
-
-  private async runSearch(
-    table: lancedb.Table,
-    index: IndexRecord,
-    request: QueryRequest,
-    where: string | undefined,
-    plan: SearchPlan,
-    ann: IndexInfo | undefined,
-  ): Promise<Row[]> {
-    let search = table
-      .vectorSearch(request.vector)
-      .column(VECTOR_COLUMN)
-      .distanceType(index.distanceMetric === 'euclidean' ? 'l2' : 'cosine')
-      .limit(request.topK)
-      .select(request.metadata ? ['key', 'metadata', '_distance'] : ['key', '_distance']);
-    if (where) search = search.where(where);
-    if (plan.kind === 'exact') {
-      if (ann) search = search.bypassVectorIndex();
-    } else {
-      const ivfOnly = ann !== undefined && !/hnsw/i.test(ann.type);
-      search = search.ef(plan.ef);
-      // IVF_PQ's codes are coarse: it needs more partitions probed and a deeper re-rank.
-      if (ivfOnly) search = search.minimumNprobes(32);
-      const refine = ivfOnly ? Math.max(plan.refineFactor, 10) : plan.refineFactor;
-      if (refine > 0) search = search.refineFactor(refine);
-      if (plan.fastSearch) search = search.fastSearch();
-    }
-    return (await search.toArray()) as Row[];
-  }
-
-  /** The table's ANN index, from a cache refreshed every indexInfoTtlMs and after maintenance. */
-  private async annIndex(storageId: string, table: lancedb.Table): Promise<IndexInfo | undefined> {
-    const now = Date.now();
-    const cached = this.annCache.get(storageId);
-    if (cached && now - cached.checkedAt < this.search.indexInfoTtlMs) return cached.ann;
-    const configs = await table.listIndices();
-    const config = configs.find((c) => c.columns.includes(VECTOR_COLUMN));
-    const ann = config ? { name: config.name, type: config.indexType, columns: config.columns, indexedRows: 0, unindexedRows: 0, segments: 1 } : undefined;
-    this.annCache.set(storageId, { ann, checkedAt: now });
-    return ann;
-  }
-
-  private async estimateMatches(storageId: string, table: lancedb.Table, where: string): Promise<number> {
-    const cached = this.estimates.get(`${storageId}\n${where}`);
-    if (cached && Date.now() - cached.at < this.search.estimateTtlMs) return cached.count;
-    const count = await table.countRows(where);
-    this.remember(storageId, where, count);
-    return count;
-  }
-
-  private remember(storageId: string, where: string, count: number): void {
-    const id = `${storageId}\n${where}`;
-    this.estimates.delete(id);
-    if (this.estimates.size >= MAX_CACHED_ESTIMATES) this.estimates.delete(this.estimates.keys().next().value!);
-    this.estimates.set(id, { count, at: Date.now() });
+    return this.searcher.query(table, index, request);
   }
 
   /** Where this store keeps its tables (for a maintenance worker process opening the same ones). */
@@ -323,9 +239,7 @@ export class LanceVectorStore implements VectorStorePort {
 
   /** Forgets what is cached about a table's indexes and filter counts (after maintenance changed them). */
   invalidate(storageId: string): void {
-    this.annCache.delete(storageId);
-    const prefix = `${storageId}\n`;
-    for (const id of [...this.estimates.keys()]) if (id.startsWith(prefix)) this.estimates.delete(id);
+    this.searcher.invalidate(storageId);
   }
 
   // ---- Maintenance (lambdas/maintenance) and status (bin/status.ts) ----
