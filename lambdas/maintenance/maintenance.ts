@@ -15,7 +15,7 @@ import { logger } from '../runtime/logger';
 import { maintenanceConfigFromEnv, type MaintenanceConfig } from './config';
 import { decide, estimateMs, type Action } from './decide';
 import { sweepOrphans } from './orphans';
-import { MaintenanceWorker } from './worker-client';
+import { MaintenanceWorker, WorkerStartError } from './worker-client';
 
 const log = logger.child({ component: 'maintenance' });
 
@@ -75,30 +75,44 @@ function brief(stats: TableStats): IndexReport['before'] {
 }
 
 async function runAction(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number, worker?: MaintenanceWorker): Promise<void> {
-  const pruneOlderThan = now - config.keepVersionsSeconds * 1000;
   if (worker) {
-    switch (action.kind) {
-      case 'vector-index':
-        await worker.run({ op: 'vector-index', index, params: action.params });
-        break;
-      case 'tokens-index':
-        await worker.run({ op: 'scalar-index', index, column: 'meta_tokens', kind: 'LABEL_LIST' });
-        break;
-      case 'key-index':
-        await worker.run({ op: 'scalar-index', index, column: 'key', kind: 'BTREE' });
-        break;
-      case 'optimize':
-        // Compact first without pruning, and move this process to the compacted version before
-        // the versions it may still be reading are pruned.
-        await worker.run({ op: 'optimize', index, pruneOlderThan: 0 });
-        await store.refresh(index);
-        await worker.run({ op: 'optimize', index, pruneOlderThan });
-        break;
+    try {
+      return await runInWorker(store, index, action, config, now, worker);
+    } catch (error) {
+      if (!(error instanceof WorkerStartError)) throw error;
+      // Better maintenance that slows writes during a build than none at all.
+      log.warn({ event: 'maintenance.worker-unavailable', err: error }, 'maintenance worker could not start: running the action in the server process');
     }
-    // The worker committed from its own process: read its version from now on.
-    await store.refresh(index);
-    return;
   }
+  return runInProcess(store, index, action, config, now);
+}
+
+async function runInWorker(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number, worker: MaintenanceWorker): Promise<void> {
+  const pruneOlderThan = now - config.keepVersionsSeconds * 1000;
+  switch (action.kind) {
+    case 'vector-index':
+      await worker.run({ op: 'vector-index', index, params: action.params });
+      break;
+    case 'tokens-index':
+      await worker.run({ op: 'scalar-index', index, column: 'meta_tokens', kind: 'LABEL_LIST' });
+      break;
+    case 'key-index':
+      await worker.run({ op: 'scalar-index', index, column: 'key', kind: 'BTREE' });
+      break;
+    case 'optimize':
+      // Compact first without pruning, and move this process to the compacted version before
+      // the versions it may still be reading are pruned.
+      await worker.run({ op: 'optimize', index, pruneOlderThan: 0 });
+      await store.refresh(index);
+      await worker.run({ op: 'optimize', index, pruneOlderThan });
+      break;
+  }
+  // The worker committed from its own process: read its version from now on.
+  await store.refresh(index);
+}
+
+async function runInProcess(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number): Promise<void> {
+  const pruneOlderThan = now - config.keepVersionsSeconds * 1000;
   switch (action.kind) {
     case 'vector-index':
       return store.createVectorIndex(index, action.params);

@@ -7,6 +7,9 @@ import type { LanceStoreOptions } from '../adapters/lance/lance-store';
 import { logger } from '../runtime/logger';
 import type { WorkerJob, WorkerReply, WorkerRequest } from './worker-protocol';
 
+/** The worker process could not be started (e.g. no tsx to run its TypeScript source). */
+export class WorkerStartError extends Error {}
+
 interface Pending {
   resolve(): void;
   reject(error: Error): void;
@@ -31,7 +34,12 @@ export class MaintenanceWorker {
   private start(): Promise<ChildProcess> {
     if (this.ready) return this.ready;
     const { file, execArgv } = entry();
-    const child = fork(file, [JSON.stringify(this.storage)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let child: ChildProcess;
+    try {
+      child = fork(file, [JSON.stringify(this.storage)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    } catch (error) {
+      return Promise.reject(new WorkerStartError(String(error)));
+    }
     this.child = child;
     logger.info({ event: 'maintenance.worker-started', workerPid: child.pid }, 'maintenance worker started');
     this.ready = new Promise<ChildProcess>((resolve, reject) => {
@@ -39,8 +47,8 @@ export class MaintenanceWorker {
         if (reply.id === 0) resolve(child);
       };
       child.once('message', onFirst);
-      child.once('error', reject);
-      child.once('exit', () => reject(new Error('the maintenance worker exited while starting')));
+      child.once('error', (error) => reject(new WorkerStartError(String(error))));
+      child.once('exit', (code) => reject(new WorkerStartError(`the maintenance worker exited (${code}) while starting`)));
     });
     child.on('message', (reply: WorkerReply) => {
       const waiting = this.pending.get(reply.id);
