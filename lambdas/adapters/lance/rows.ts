@@ -1,4 +1,5 @@
 // Small helpers of the LanceDB store: error classification, commit retries, row conversion.
+import { ServiceError } from '../../core/errors';
 import type { Metadata, ReadOptions, StoredVector } from '../../core/ports';
 
 const COMMIT_RETRIES = 5;
@@ -18,7 +19,9 @@ export async function withCommitRetries<T>(commit: () => Promise<T>): Promise<T>
     try {
       return await commit();
     } catch (error) {
-      if (attempt >= COMMIT_RETRIES || !isCommitConflict(error)) throw error;
+      if (!isCommitConflict(error)) throw error;
+      // Still losing to other commits (maintenance, other processes): overload, which SDKs retry.
+      if (attempt >= COMMIT_RETRIES) throw new ServiceError('ServiceUnavailableException', 503, 'The index is busy with concurrent changes; retry the request');
       await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
     }
   }

@@ -15,6 +15,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
+import { ServiceError } from '../../core/errors';
 
 export type Release = () => Promise<void>;
 
@@ -47,9 +48,11 @@ export interface LeaseLockOptions {
   maxWaitMs?: number;
 }
 
-export class LockTimeoutError extends Error {
+/** Other writers held the index too long: AWS's answer to overload, which SDKs retry. */
+export class LockTimeoutError extends ServiceError {
   constructor(name: string, waitedMs: number) {
-    super(`could not take the write lock of ${name} within ${waitedMs} ms`);
+    super('ServiceUnavailableException', 503, `The index is busy with other writes (waited ${waitedMs} ms); retry the request`);
+    void name;
   }
 }
 
