@@ -1,6 +1,7 @@
-// SIGKILL of the real server (`bin/server.ts`) while its maintenance worker builds the ANN index,
-// with a client writing all along: after a restart on the same data folder every acknowledged
-// vector is there, the index answers queries, and maintenance then completes the build.
+// SIGKILL of the real server (`bin/server.ts`) during writes, of its maintenance worker during a
+// build, then of the server while the next worker builds the ANN index, with a client writing all
+// along: after a restart on the same data folder every acknowledged vector is there, the index
+// answers queries, and maintenance then completes the build.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,8 +127,16 @@ test('SIGKILL during an index build loses no acknowledged vector; the index work
     client = clientFor(server.url);
     writing = true;
     writer = startWriter();
-    await until(() => /maintenance\.action-start[^\n]*"action":"vector-index"/.test(server.output()), 120_000, 'the index build to start');
-    const workerPid = Number(/"workerPid":(\d+)/.exec(server.output())?.[1] ?? NaN);
+    const buildStarts = () => server.output().match(/maintenance\.action-start[^\n]*"action":"vector-index"/g)?.length ?? 0;
+    const workerPids = () => [...server.output().matchAll(/"workerPid":(\d+)/g)].map((m) => Number(m[1]));
+    await until(() => buildStarts() >= 1, 120_000, 'the index build to start');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // First the worker alone: the server keeps serving, the build fails, the next pass starts a
+    // new worker and builds again.
+    process.kill(workerPids()[0], 'SIGKILL');
+    await until(() => buildStarts() >= 2 && workerPids().length >= 2, 120_000, 'a new worker to start the build again');
+    expect(server.output()).toContain('"event":"maintenance.failed"');
+    const workerPid = workerPids()[1];
     await new Promise((resolve) => setTimeout(resolve, 500));
     server.child.kill('SIGKILL');
     expect(await server.exited).toBe('SIGKILL');
@@ -135,7 +144,7 @@ test('SIGKILL during an index build loses no acknowledged vector; the index work
     await writer;
     expect(server.output()).not.toContain('vector-index done');
     // The worker notices its server is gone and ends; it commits nothing half-built.
-    if (Number.isFinite(workerPid)) await until(() => !alive(workerPid), 10_000, 'the maintenance worker to exit');
+    await until(() => !alive(workerPid), 10_000, 'the maintenance worker to exit');
     client.destroy();
 
     server = await startServer(dataDir, true);
