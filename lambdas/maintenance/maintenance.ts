@@ -126,6 +126,17 @@ async function runInProcess(store: LanceVectorStore, index: IndexRecord, action:
   }
 }
 
+/** Once per table: remove the duplicate keys concurrent first writes could store before the write lock. */
+async function checkKeysUnique(store: LanceVectorStore, index: IndexRecord, state: MaintenanceState, now: number): Promise<void> {
+  try {
+    const removed = await store.removeDuplicateKeys(index);
+    state.keysCheckedAt = now;
+    if (removed) log.warn({ event: 'maintenance.duplicates-removed', storageId: index.storageId, removed }, 'removed rows of keys stored twice');
+  } catch (error) {
+    log.warn({ event: 'maintenance.failed', storageId: index.storageId, action: 'unique-keys', err: error }, 'duplicate key check failed');
+  }
+}
+
 /** Maintains one index: decide from its statistics, run what is due, record the state. */
 export function maintainIndex(deps: Pick<Deps, 'store'>, index: IndexRecord, options: MaintenanceOptions = {}): Promise<IndexReport> {
   return serialized(index.storageId, () => maintainIndexNow(deps, index, options));
@@ -144,6 +155,7 @@ async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, o
   }
   report.before = brief(stats);
   const state: MaintenanceState = { ...(await store.maintenanceState.read(index.storageId)) };
+  if (state.keysCheckedAt === undefined) await checkKeysUnique(store, index, state, clock());
   // With catchUp, decide again after the builds: rows written during a long build are folded in.
   for (let pass = 0; pass < (options.catchUp ? 3 : 1); pass++) {
     const compacted = report.actions.some((a) => a.kind === 'optimize' && !a.error);

@@ -11,7 +11,10 @@ import {
   QueryVectorsCommand,
   type S3VectorsClient,
 } from '@aws-sdk/client-s3vectors';
+import * as lancedb from '@lancedb/lancedb';
+import { batchTable, tableSchema } from '../../lambdas/adapters/lance/arrow-batch';
 import { LanceVectorStore } from '../../lambdas/adapters/lance/lance-store';
+import { runMaintenanceOnce } from '../../lambdas/maintenance/maintenance';
 import { clientFor, startTestService, uniqueName, type TestService } from '../helpers/service';
 import { startS3Storage } from '../helpers/s3-storage';
 
@@ -112,6 +115,40 @@ describe.each(['local', 's3'] as const)('concurrent first writes of the same key
     for (let round = 0; round < 2; round++) await race(t, clients, bucket, indexName, `b${round}-`, 150);
     await expectUnique(t.client, bucket, indexName, 900);
   });
+});
+
+test('maintenance removes keys stored twice by earlier versions, keeping one row', async () => {
+  const t = await startTestService();
+  try {
+    const bucket = uniqueName('dups');
+    const indexName = 'dup-index';
+    await t.client.send(new CreateVectorBucketCommand({ vectorBucketName: bucket }));
+    await t.client.send(new CreateIndexCommand({ vectorBucketName: bucket, indexName, dataType: 'float32', dimension: DIM, distanceMetric: 'euclidean' }));
+    await t.client.send(
+      new PutVectorsCommand({ vectorBucketName: bucket, indexName, vectors: Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, data: { float32: vector(i) }, metadata: { v: 1 } })) }),
+    );
+    // What the old race left: the same keys appended again behind the store's back.
+    const record = (await t.service.deps.catalog.getIndex(bucket, indexName))!;
+    const db = await lancedb.connect(join(t.dataDir, 'vectors'));
+    const table = await db.openTable(record.storageId);
+    const keys = ['k3', 'k7', 'k11'];
+    await table.add(batchTable(tableSchema(DIM), DIM, { keys, data: new Float32Array(keys.length * DIM).fill(9), metadata: keys.map(() => ({ v: 2 })) }, new Set()));
+    table.close();
+    db.close();
+    const store = t.service.deps.store as LanceVectorStore;
+    await store.refresh(record);
+    expect(duplicates(await allKeys(t.client, bucket, indexName)).sort()).toEqual(keys.sort());
+
+    await runMaintenanceOnce(t.service.deps);
+    const listed = await allKeys(t.client, bucket, indexName);
+    expect(duplicates(listed)).toEqual([]);
+    expect(listed).toHaveLength(20);
+    // The row kept is the later write.
+    const got = await store.get(record, keys, { data: false, metadata: true });
+    expect(got.map((v) => v.metadata)).toEqual(keys.map(() => ({ v: 2 })));
+  } finally {
+    await t.close();
+  }
 });
 
 test('several processes writing one s3+ddb store insert each new key once', async () => {

@@ -244,6 +244,42 @@ export class LanceVectorStore implements VectorStorePort {
 
   // ---- Maintenance (lambdas/maintenance) and status (bin/status.ts) ----
 
+  /**
+   * Deletes all but one row of every key stored more than once (by versions before the write lock,
+   * whose concurrent first writes could both insert), keeping the row with the highest row id, in
+   * one commit: readers see either the duplicates or one row, never none. Returns the rows removed.
+   */
+  async removeDuplicateKeys(index: IndexRecord): Promise<number> {
+    const table = await this.table(index);
+    if (!table) return 0;
+    const seen = new Set<string>();
+    const duplicated = new Set<string>();
+    for (const row of (await table.query().select(['key']).toArray()) as Row[]) {
+      const key = row.key as string;
+      if (seen.has(key)) duplicated.add(key);
+      else seen.add(key);
+    }
+    let removed = 0;
+    const keys = [...duplicated];
+    for (let s = 0; s < keys.length; s += 500) {
+      const batch = keys.slice(s, s + 500);
+      removed += await this.writeLock.run(index.storageId, async () => {
+        this.checkNotDropped(index);
+        const rows = (await table.query().where(keyIn(batch)).withRowId().select(['key']).toArray()) as Row[];
+        const keep = new Map<string, bigint>();
+        for (const row of rows) {
+          const id = BigInt(row._rowid as bigint | number);
+          const best = keep.get(row.key as string);
+          if (best === undefined || id > best) keep.set(row.key as string, id);
+        }
+        if (rows.length === keep.size) return 0;
+        await withCommitRetries(() => table.delete(`${keyIn(batch)} AND _rowid NOT IN (${[...keep.values()].join(', ')})`));
+        return rows.length - keep.size;
+      });
+    }
+    return removed;
+  }
+
   /** Statistics of the index's table, or undefined while nothing has been written to it. */
   async tableStats(index: Pick<IndexRecord, 'storageId'>): Promise<TableStats | undefined> {
     const table = await this.table(index as IndexRecord);
