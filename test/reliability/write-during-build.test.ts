@@ -81,12 +81,14 @@ test('PutVectors latency while the ANN index is built', async () => {
   };
   console.log(`write latency during an index build: ${JSON.stringify(figures)}`);
 
-  expect(built.actions.find((a) => a.kind === 'vector-index' && !a.error)).toBeDefined();
+  const build = built.actions.find((a) => a.kind === 'vector-index' && !a.error);
+  expect(build).toBeDefined();
   expect(vectorIndexOf((await store.tableStats(record))!)).toBeDefined();
   // The test can only tell a stalled writer from a slow one when the build takes a while.
-  expect(buildMs).toBeGreaterThan(2500);
-  // Generous on a shared 2-core machine; a stalled writer waits the whole build.
-  expect(figures.duringBuild.p99).toBeLessThan(Math.max(3 * figures.baseline.p99, 1500));
+  expect(build!.ms).toBeGreaterThan(2000);
+  // Generous on a shared 2-core machine; a stalled writer waits the whole build, so half of it
+  // (at most 3 s) still tells the two apart.
+  expect(figures.duringBuild.p99).toBeLessThan(Math.max(3 * figures.baseline.p99, Math.min(3000, build!.ms / 2)));
   // Every write acknowledged during the build is there.
   const listed = await store.list(record, { segmentCount: 1, segmentIndex: 0, limit: 1_000_000, data: false, metadata: false });
   expect(listed.items.length).toBe(ROWS + n * 10);
