@@ -2,8 +2,9 @@
 // actions (ANN and scalar index builds, optimize). Why a process: LanceDB runs CPU work on one
 // process-wide pool, sized cores − 2 (one thread on a small machine), and an index build holds it
 // for the whole build, so in the server's own process every PutVectors (which needs that pool to
-// encode its rows) waited for the build to end. Here the build has its own pool, at a lower CPU
-// priority; it meets the server's writes only at its commit, where Lance resolves or retries it.
+// encode its rows) waited for the build to end. Here the build has its own pool, at the lowest CPU
+// priority (nice 19, or S3V_MAINT_WORKER_NICE), so requests come first; it meets the server's writes
+// only at its commit, where Lance resolves or retries it.
 import { setPriority } from 'node:os';
 import { LanceVectorStore, type LanceStoreOptions } from '../adapters/lance/lance-store';
 import type { WorkerReply, WorkerRequest } from './worker-protocol';
@@ -13,7 +14,7 @@ const storage = JSON.parse(process.argv[2] ?? '{}') as LanceStoreOptions;
 const store = new LanceVectorStore({ ...storage, readConsistencySeconds: 0 });
 
 try {
-  setPriority(10);
+  setPriority(Number(process.env.S3V_MAINT_WORKER_NICE ?? 19));
 } catch {
   // Not permitted here: same priority as the server.
 }
