@@ -37,6 +37,18 @@ const MAX_UPDATE_ATTEMPTS = 10;
 const DELETE_MARK_TTL_MS = 30_000;
 
 type MarkedBucket = BucketRecord & { deletingSince?: number };
+/**
+ * An index whose CreateIndex has not yet checked its bucket: hidden from GetIndex and ListIndexes
+ * (so no PutVectors can land in an index whose CreateIndex then backs out). A mark this old was left
+ * by a process that died after the check could have passed, and is ignored.
+ */
+type PendingIndex = IndexRecord & { pendingSince?: number };
+
+function visibleIndex(doc: PendingIndex | undefined): IndexRecord | undefined {
+  if (!doc) return undefined;
+  const { pendingSince, ...index } = doc;
+  return pendingSince !== undefined && Date.now() - pendingSince < DELETE_MARK_TTL_MS ? undefined : index;
+}
 
 export class DynamoCatalog implements CatalogPort {
   constructor(
@@ -170,7 +182,8 @@ export class DynamoCatalog implements CatalogPort {
   async deleteBucket(name: string): Promise<void> {
     const missing = Messages.bucketNotFound;
     await this.update<MarkedBucket>(BUCKETS, name, (bucket) => ({ ...bucket, deletingSince: Date.now() }), missing);
-    const indexes = await this.listIndexes(name, { limit: 1 });
+    // Pending indexes count: their CreateIndex sees this mark and backs out, or we see them.
+    const indexes = await this.list<PendingIndex>(indexPartition(name), { limit: 1 });
     if (indexes.items.length) {
       await this.update<MarkedBucket>(BUCKETS, name, ({ deletingSince: _, ...bucket }) => bucket, missing).catch(() => undefined);
       throw new ConflictError(Messages.bucketNotEmpty);
@@ -195,7 +208,7 @@ export class DynamoCatalog implements CatalogPort {
     await this.putNew(
       indexPartition(index.bucketName),
       index.name,
-      index,
+      { ...index, pendingSince: Date.now() } satisfies PendingIndex,
       Messages.indexExists,
     );
     const bucket = await this.getDoc<MarkedBucket>(BUCKETS, index.bucketName);
@@ -204,14 +217,16 @@ export class DynamoCatalog implements CatalogPort {
       await this.deleteIndex(index.bucketName, index.name);
       throw new NotFoundError(Messages.bucketNotFound);
     }
+    await this.update<PendingIndex>(indexPartition(index.bucketName), index.name, ({ pendingSince: _, ...confirmed }) => confirmed, Messages.indexNotFound);
   }
 
   async getIndex(bucketName: string, indexName: string): Promise<IndexRecord | undefined> {
-    return (await this.getDoc<IndexRecord>(indexPartition(bucketName), indexName))?.doc;
+    return visibleIndex((await this.getDoc<PendingIndex>(indexPartition(bucketName), indexName))?.doc);
   }
 
-  listIndexes(bucketName: string, request: ListRequest): Promise<ListResult<IndexRecord>> {
-    return this.list(indexPartition(bucketName), request);
+  async listIndexes(bucketName: string, request: ListRequest): Promise<ListResult<IndexRecord>> {
+    const page = await this.list<PendingIndex>(indexPartition(bucketName), request);
+    return { ...page, items: page.items.flatMap((doc) => visibleIndex(doc) ?? []) };
   }
 
   async deleteIndex(bucketName: string, indexName: string): Promise<void> {

@@ -14,6 +14,8 @@ import type { IndexRecord } from '../core/ports';
 import { logger } from '../runtime/logger';
 import { maintenanceConfigFromEnv, type MaintenanceConfig } from './config';
 import { decide, estimateMs, type Action } from './decide';
+import { sweepOrphans } from './orphans';
+import { MaintenanceWorker, WorkerStartError } from './worker-client';
 
 const log = logger.child({ component: 'maintenance' });
 
@@ -27,6 +29,8 @@ export interface MaintenanceOptions {
   shouldStop?: () => boolean;
   /** Injectable clock (epoch ms). */
   now?: () => number;
+  /** Runs the heavy actions in this process (default) or in a worker process (the local server). */
+  worker?: MaintenanceWorker;
 }
 
 export interface IndexReport {
@@ -70,7 +74,45 @@ function brief(stats: TableStats): IndexReport['before'] {
   return { rows: stats.rows, fragments: stats.fragments, smallFragments: stats.smallFragments, version: stats.version };
 }
 
-async function runAction(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number): Promise<void> {
+async function runAction(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number, worker?: MaintenanceWorker): Promise<void> {
+  if (worker) {
+    try {
+      return await runInWorker(store, index, action, config, now, worker);
+    } catch (error) {
+      if (!(error instanceof WorkerStartError)) throw error;
+      // Better maintenance that slows writes during a build than none at all.
+      log.warn({ event: 'maintenance.worker-unavailable', err: error }, 'maintenance worker could not start: running the action in the server process');
+    }
+  }
+  return runInProcess(store, index, action, config, now);
+}
+
+async function runInWorker(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number, worker: MaintenanceWorker): Promise<void> {
+  const pruneOlderThan = now - config.keepVersionsSeconds * 1000;
+  switch (action.kind) {
+    case 'vector-index':
+      await worker.run({ op: 'vector-index', index, params: action.params });
+      break;
+    case 'tokens-index':
+      await worker.run({ op: 'scalar-index', index, column: 'meta_tokens', kind: 'LABEL_LIST' });
+      break;
+    case 'key-index':
+      await worker.run({ op: 'scalar-index', index, column: 'key', kind: 'BTREE' });
+      break;
+    case 'optimize':
+      // Compact first without pruning, and move this process to the compacted version before
+      // the versions it may still be reading are pruned.
+      await worker.run({ op: 'optimize', index, pruneOlderThan: 0 });
+      await store.refresh(index);
+      await worker.run({ op: 'optimize', index, pruneOlderThan });
+      break;
+  }
+  // The worker committed from its own process: read its version from now on.
+  await store.refresh(index);
+}
+
+async function runInProcess(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number): Promise<void> {
+  const pruneOlderThan = now - config.keepVersionsSeconds * 1000;
   switch (action.kind) {
     case 'vector-index':
       return store.createVectorIndex(index, action.params);
@@ -79,8 +121,19 @@ async function runAction(store: LanceVectorStore, index: IndexRecord, action: Ac
     case 'key-index':
       return store.createScalarIndex(index, 'key', 'BTREE');
     case 'optimize':
-      await store.optimize(index, new Date(now - config.keepVersionsSeconds * 1000));
+      await store.optimize(index, new Date(pruneOlderThan));
       return;
+  }
+}
+
+/** Once per table: remove the duplicate keys concurrent first writes could store before the write lock. */
+async function checkKeysUnique(store: LanceVectorStore, index: IndexRecord, state: MaintenanceState, now: number): Promise<void> {
+  try {
+    const removed = await store.removeDuplicateKeys(index);
+    state.keysCheckedAt = now;
+    if (removed) log.warn({ event: 'maintenance.duplicates-removed', storageId: index.storageId, removed }, 'removed rows of keys stored twice');
+  } catch (error) {
+    log.warn({ event: 'maintenance.failed', storageId: index.storageId, action: 'unique-keys', err: error }, 'duplicate key check failed');
   }
 }
 
@@ -102,6 +155,7 @@ async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, o
   }
   report.before = brief(stats);
   const state: MaintenanceState = { ...(await store.maintenanceState.read(index.storageId)) };
+  if (state.keysCheckedAt === undefined) await checkKeysUnique(store, index, state, clock());
   // With catchUp, decide again after the builds: rows written during a long build are folded in.
   for (let pass = 0; pass < (options.catchUp ? 3 : 1); pass++) {
     const compacted = report.actions.some((a) => a.kind === 'optimize' && !a.error);
@@ -121,8 +175,9 @@ async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, o
         continue;
       }
       const t0 = clock();
+      log.info({ event: 'maintenance.action-start', storageId: index.storageId, action: action.kind, reason: action.reason }, `${action.kind} started`);
       try {
-        await runAction(store, index, action, config, t0);
+        await runAction(store, index, action, config, t0, options.worker);
         const ms = clock() - t0;
         report.actions.push({ kind: action.kind, reason: action.reason, ms });
         if (action.kind === 'vector-index') {
@@ -220,6 +275,8 @@ export async function runMaintenanceOnce(deps: Pick<Deps, 'catalog' | 'store'>, 
     if (report.complete) {
       const states = await store.maintenanceState.readAll();
       await store.maintenanceState.remove([...states.keys()].filter((id) => !seen.has(id)));
+      const orphans = await sweepOrphans(deps, store, seen);
+      if (orphans.length) log.info({ event: 'maintenance.orphans', removed: orphans }, 'removed tables of deleted indexes');
     }
     if (clock() - lastStateCompaction >= config.keepVersionsSeconds * 1000) {
       lastStateCompaction = clock();
@@ -239,19 +296,28 @@ export interface MaintenanceLoop {
   runNow(options?: Pick<MaintenanceOptions, 'catchUp'>): Promise<RunReport>;
   /** Stops the timer; resolves once the pass in flight has finished its current action. */
   stop(): Promise<void>;
+  /** The worker process running the heavy actions, when there is one. */
+  worker?: MaintenanceWorker;
 }
 
 export interface MaintenanceLoopOptions {
   config?: MaintenanceConfig;
   /** Overrides config.intervalSeconds. */
   intervalMs?: number;
+  /**
+   * Heavy actions in a worker process (default; S3V_MAINT_WORKER=off runs them in this process):
+   * in-process, an index build holds LanceDB's CPU pool and every write waits for it (worker.ts).
+   */
+  worker?: boolean;
 }
 
 /** The local server's maintenance timer: a pass every interval, never two at once. */
 export function startMaintenanceLoop(deps: Pick<Deps, 'catalog' | 'store'>, options: MaintenanceLoopOptions = {}): MaintenanceLoop {
-  maintainableStore(deps);
   const config = options.config ?? maintenanceConfigFromEnv();
   const intervalMs = options.intervalMs ?? config.intervalSeconds * 1000;
+  const store = maintainableStore(deps);
+  const useWorker = options.worker ?? process.env.S3V_MAINT_WORKER !== 'off';
+  const worker = useWorker ? new MaintenanceWorker(store.storage) : undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<RunReport> | undefined;
@@ -260,7 +326,7 @@ export function startMaintenanceLoop(deps: Pick<Deps, 'catalog' | 'store'>, opti
     const previous = current ?? Promise.resolve(undefined);
     const run = previous
       .catch(() => undefined)
-      .then(() => runMaintenanceOnce(deps, { config, catchUp, shouldStop: () => stopped }));
+      .then(() => runMaintenanceOnce(deps, { config, catchUp, shouldStop: () => stopped, worker }));
     current = run;
     run.finally(() => current === run && (current = undefined)).catch(() => undefined);
     return run;
@@ -281,7 +347,10 @@ export function startMaintenanceLoop(deps: Pick<Deps, 'catalog' | 'store'>, opti
     stop: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);
+      // Ending the worker abandons its action (nothing committed), so a stop does not wait for a build.
+      await worker?.close();
       await current?.catch(() => undefined);
     },
+    worker,
   };
 }

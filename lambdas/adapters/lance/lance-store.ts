@@ -1,11 +1,12 @@
 // The vector store on LanceDB: one table per index, named by the index's storageId, under a storage
 // root (a local folder, or s3+ddb:// in AWS). Tables are created on the first write.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import type {
   IndexRecord,
   ListResult,
   ListVectorsRequest,
-  Metadata,
   QueryHit,
   QueryRequest,
   ReadOptions,
@@ -14,21 +15,22 @@ import type {
   VectorStorePort,
 } from '../../core/ports';
 import { batchTable, tableSchema } from './arrow-batch';
-import { filterToSql } from './filter-sql';
 import {
   KEY_INDEX_NAME,
   TOKENS_INDEX_NAME,
   VECTOR_COLUMN,
   VECTOR_INDEX_NAME,
   readTableStats,
-  type IndexInfo,
   type TableStats,
   type VectorIndexParams,
 } from './index-stats';
 import { MaintenanceStateTable } from './maintenance-state';
-import { needsExactRetry, planSearch, searchSettingsFromEnv, type SearchPlan, type SearchSettings } from './search-plan';
+import { searchSettingsFromEnv, type SearchSettings } from './search-plan';
+import { Searcher } from './searcher';
 import { segmentPredicate } from './segments';
+import { and, columnsFor, isMissingTable, toStored, withCommitRetries, withDropRetries, type Row } from './rows';
 import { keyIn, sqlString } from './sql';
+import { commitTableLease, IndexWriteLock } from './write-lock';
 
 export interface LanceStoreOptions {
   /** Folder path or URI (s3://, s3+ddb://) holding one Lance table per index. */
@@ -45,61 +47,27 @@ export interface LanceStoreOptions {
 
 export type ScalarIndexKind = 'BTREE' | 'LABEL_LIST';
 
-interface AnnCache {
-  ann?: IndexInfo;
-  checkedAt: number;
-}
-
-const MAX_CACHED_ESTIMATES = 1_000;
-const COMMIT_RETRIES = 5;
-
-function isCommitConflict(error: unknown): boolean {
-  // "Too many concurrent writers": Lance gave up its own commit retries under contention.
-  return /conflict|preempted|retryable|too many concurrent writers/i.test(String(error));
-}
-
-function isMissingTable(error: unknown): boolean {
-  return /not found|does not exist/i.test(String(error));
-}
-
-type Row = Record<string, unknown>;
-
-function and(...predicates: (string | undefined)[]): string | undefined {
-  const present = predicates.filter((p): p is string => p !== undefined);
-  return present.length ? present.map((p) => `(${p})`).join(' AND ') : undefined;
-}
-
-function vectorOf(value: unknown): Float32Array {
-  // Arrow gives a Vector for a FixedSizeList cell; toArray() is its Float32Array.
-  const array = (value as { toArray(): Float32Array }).toArray();
-  return array instanceof Float32Array ? array : Float32Array.from(array);
-}
-
-function toStored(row: Row, options: ReadOptions): StoredVector {
-  const stored: StoredVector = { key: row.key as string };
-  if (options.data) stored.data = vectorOf(row.vector);
-  if (options.metadata && row.metadata != null) stored.metadata = JSON.parse(row.metadata as string) as Metadata;
-  return stored;
-}
-
-function columnsFor(options: ReadOptions): string[] {
-  return ['key', ...(options.data ? ['vector'] : []), ...(options.metadata ? ['metadata'] : [])];
-}
+/** storageIds are never reused: remembering recent drops is enough to refuse late writes. */
+const MAX_REMEMBERED_DROPS = 10_000;
 
 export class LanceVectorStore implements VectorStorePort {
   private connection?: Promise<lancedb.Connection>;
   private readonly tables = new Map<string, Promise<lancedb.Table | undefined>>();
   /** Table creation in flight, so concurrent first writes create the table once. */
   private readonly creating = new Map<string, Promise<lancedb.Table>>();
-  private readonly annCache = new Map<string, AnnCache>();
-  /** Filter match counts by storageId + SQL: planning estimates, reused for estimateTtlMs. */
-  private readonly estimates = new Map<string, { count: number; at: number }>();
+  private readonly searcher: Searcher;
   readonly search: SearchSettings;
   /** Per-index maintenance state, in a small table beside the index tables. */
   readonly maintenanceState: MaintenanceStateTable;
+  private readonly writeLock: IndexWriteLock;
+  private readonly dropped = new Set<string>();
 
   constructor(private readonly options: LanceStoreOptions) {
+    // On s3+ddb:// several processes write (Lambdas): PutVectors also takes a lease in the commit
+    // table. A local folder has one writer, the server: its in-process queue is enough.
+    this.writeLock = new IndexWriteLock(commitTableLease(options.uri, options.storageOptions));
     this.search = { ...searchSettingsFromEnv(), ...options.search };
+    this.searcher = new Searcher(this.search);
     this.maintenanceState = new MaintenanceStateTable(() => this.db());
   }
 
@@ -161,33 +129,56 @@ export class LanceVectorStore implements VectorStorePort {
     // Tables are created by the first PutVectors; an index without vectors costs nothing.
   }
 
-  async dropIndex(index: IndexRecord): Promise<void> {
-    this.tables.delete(index.storageId);
-    this.invalidate(index.storageId);
+  async dropIndex(index: Pick<IndexRecord, 'storageId'>): Promise<void> {
+    // Under the write lock: a drop never runs beside a write of this index (Lance fails either, or
+    // the write re-creates files in the folder being removed), and writes queued behind it see it.
+    await this.writeLock.run(index.storageId, async () => {
+      this.dropped.add(index.storageId);
+      if (this.dropped.size > MAX_REMEMBERED_DROPS) this.dropped.delete(this.dropped.values().next().value!);
+      const table = this.tables.get(index.storageId);
+      this.tables.delete(index.storageId);
+      this.invalidate(index.storageId);
+      (await table?.catch(() => undefined))?.close();
+      const db = await this.db();
+      await withDropRetries(() => db.dropTable(index.storageId));
+      // A local folder Lance no longer sees as a table (a write's files without a manifest).
+      if (!/^[a-z0-9+]+:\/\//i.test(this.options.uri)) rmSync(join(this.options.uri, `${index.storageId}.lance`), { recursive: true, force: true });
+    });
+  }
+
+  /** The storageIds of every index table in the store (maintenance looks for orphans). */
+  async tableIds(): Promise<string[]> {
     const db = await this.db();
-    try {
-      await db.dropTable(index.storageId);
-    } catch (error) {
-      if (!isMissingTable(error)) throw error;
+    const names: string[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await db.listTables({ pageToken, limit: 1000 });
+      names.push(...page.tables);
+      pageToken = page.pageToken ?? undefined;
+    } while (pageToken);
+    if (!/^[a-z0-9+]+:\/\//i.test(this.options.uri) && existsSync(this.options.uri)) {
+      for (const entry of readdirSync(this.options.uri)) if (entry.endsWith('.lance')) names.push(entry.slice(0, -'.lance'.length));
     }
+    return [...new Set(names)].filter((name) => !name.startsWith('_'));
+  }
+
+  /** A write to an index this process dropped fails (the use case answers NotFoundException). */
+  private checkNotDropped(index: IndexRecord): void {
+    if (this.dropped.has(index.storageId)) throw new Error(`the table of index ${index.name} was dropped`);
   }
 
   async put(index: IndexRecord, batch: VectorBatch): Promise<void> {
-    const table = await this.writableTable(index);
     // Our schema, not table.schema(): Lance reports its storage types (lance.json as LargeBinary),
     // while writes must send the Arrow types the table was created with.
     const data = batchTable(tableSchema(index.dimension), index.dimension, batch, new Set(index.nonFilterableMetadataKeys));
-    // An upsert is idempotent, so a commit that lost a race with a concurrent one (e.g. maintenance
-    // compacting the same fragments) is simply tried again.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await table.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
-        return;
-      } catch (error) {
-        if (attempt >= COMMIT_RETRIES || !isCommitConflict(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
-      }
-    }
+    // One upsert per index at a time (write-lock.ts: otherwise two inserts of one new key both
+    // commit). An upsert is idempotent, so a commit that lost a race with maintenance (compacting
+    // the same fragments) is simply tried again.
+    await this.writeLock.run(index.storageId, async () => {
+      this.checkNotDropped(index);
+      const table = await this.writableTable(index);
+      await withCommitRetries(() => table.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data));
+    });
   }
 
   async get(index: IndexRecord, keys: string[], options: ReadOptions): Promise<StoredVector[]> {
@@ -198,17 +189,12 @@ export class LanceVectorStore implements VectorStorePort {
   }
 
   async delete(index: IndexRecord, keys: string[]): Promise<void> {
-    const table = await this.table(index);
-    if (!table || keys.length === 0) return;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await table.delete(keyIn(keys));
-        return;
-      } catch (error) {
-        if (attempt >= COMMIT_RETRIES || !isCommitConflict(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
-      }
-    }
+    if (keys.length === 0) return;
+    await this.writeLock.run(index.storageId, async () => {
+      this.checkNotDropped(index);
+      const table = await this.table(index);
+      if (table) await withCommitRetries(() => table.delete(keyIn(keys)));
+    });
   }
 
   async list(index: IndexRecord, request: ListVectorsRequest): Promise<ListResult<StoredVector>> {
@@ -236,92 +222,63 @@ export class LanceVectorStore implements VectorStorePort {
   async query(index: IndexRecord, request: QueryRequest): Promise<QueryHit[]> {
     const table = await this.table(index);
     if (!table) return [];
-    const where = request.filter ? filterToSql(request.filter) : undefined;
-    const ann = await this.annIndex(index.storageId, table);
-    const estimatedMatches = where && ann ? await this.estimateMatches(index.storageId, table, where) : undefined;
-    const plan = planSearch({ topK: request.topK, hasAnnIndex: ann !== undefined, filtered: where !== undefined, estimatedMatches }, this.search);
-    let rows = await this.runSearch(table, index, request, where, plan, ann);
-    if (plan.kind === 'ann' && rows.length < request.topK && !plan.fastSearch) {
-      // Fewer hits than asked: complete only if no more rows match. Otherwise search exactly.
-      const matching = await table.countRows(where);
-      if (where) this.remember(index.storageId, where, matching);
-      if (needsExactRetry(plan, rows.length, request.topK, matching)) {
-        rows = await this.runSearch(table, index, request, where, { kind: 'exact', reason: 'retry' }, ann);
-      }
-    }
-    const euclidean = index.distanceMetric === 'euclidean';
-    return rows.map((row) => ({
-      key: row.key as string,
-      // Lance's l2 is the squared distance; S3 Vectors reports the euclidean distance itself.
-      distance: euclidean ? Math.sqrt(row._distance as number) : (row._distance as number),
-      ...(request.metadata && row.metadata != null ? { metadata: JSON.parse(row.metadata as string) as Metadata } : {}),
-    }));
+    return this.searcher.query(table, index, request);
   }
 
-  private async runSearch(
-    table: lancedb.Table,
-    index: IndexRecord,
-    request: QueryRequest,
-    where: string | undefined,
-    plan: SearchPlan,
-    ann: IndexInfo | undefined,
-  ): Promise<Row[]> {
-    let search = table
-      .vectorSearch(request.vector)
-      .column(VECTOR_COLUMN)
-      .distanceType(index.distanceMetric === 'euclidean' ? 'l2' : 'cosine')
-      .limit(request.topK)
-      .select(request.metadata ? ['key', 'metadata', '_distance'] : ['key', '_distance']);
-    if (where) search = search.where(where);
-    if (plan.kind === 'exact') {
-      if (ann) search = search.bypassVectorIndex();
-    } else {
-      const ivfOnly = ann !== undefined && !/hnsw/i.test(ann.type);
-      search = search.ef(plan.ef);
-      // IVF_PQ's codes are coarse: it needs more partitions probed and a deeper re-rank.
-      if (ivfOnly) search = search.minimumNprobes(32);
-      const refine = ivfOnly ? Math.max(plan.refineFactor, 10) : plan.refineFactor;
-      if (refine > 0) search = search.refineFactor(refine);
-      if (plan.fastSearch) search = search.fastSearch();
-    }
-    return (await search.toArray()) as Row[];
+  /** Where this store keeps its tables (for a maintenance worker process opening the same ones). */
+  get storage(): LanceStoreOptions {
+    return this.options;
   }
 
-  /** The table's ANN index, from a cache refreshed every indexInfoTtlMs and after maintenance. */
-  private async annIndex(storageId: string, table: lancedb.Table): Promise<IndexInfo | undefined> {
-    const now = Date.now();
-    const cached = this.annCache.get(storageId);
-    if (cached && now - cached.checkedAt < this.search.indexInfoTtlMs) return cached.ann;
-    const configs = await table.listIndices();
-    const config = configs.find((c) => c.columns.includes(VECTOR_COLUMN));
-    const ann = config ? { name: config.name, type: config.indexType, columns: config.columns, indexedRows: 0, unindexedRows: 0, segments: 1 } : undefined;
-    this.annCache.set(storageId, { ann, checkedAt: now });
-    return ann;
-  }
-
-  private async estimateMatches(storageId: string, table: lancedb.Table, where: string): Promise<number> {
-    const cached = this.estimates.get(`${storageId}\n${where}`);
-    if (cached && Date.now() - cached.at < this.search.estimateTtlMs) return cached.count;
-    const count = await table.countRows(where);
-    this.remember(storageId, where, count);
-    return count;
-  }
-
-  private remember(storageId: string, where: string, count: number): void {
-    const id = `${storageId}\n${where}`;
-    this.estimates.delete(id);
-    if (this.estimates.size >= MAX_CACHED_ESTIMATES) this.estimates.delete(this.estimates.keys().next().value!);
-    this.estimates.set(id, { count, at: Date.now() });
+  /** Moves to the table's latest version after another process (the maintenance worker) committed. */
+  async refresh(index: Pick<IndexRecord, 'storageId'>): Promise<void> {
+    const table = await this.tables.get(index.storageId)?.catch(() => undefined);
+    await table?.checkoutLatest();
+    this.invalidate(index.storageId);
   }
 
   /** Forgets what is cached about a table's indexes and filter counts (after maintenance changed them). */
   invalidate(storageId: string): void {
-    this.annCache.delete(storageId);
-    const prefix = `${storageId}\n`;
-    for (const id of [...this.estimates.keys()]) if (id.startsWith(prefix)) this.estimates.delete(id);
+    this.searcher.invalidate(storageId);
   }
 
   // ---- Maintenance (lambdas/maintenance) and status (bin/status.ts) ----
+
+  /**
+   * Deletes all but one row of every key stored more than once (by versions before the write lock,
+   * whose concurrent first writes could both insert), keeping the row with the highest row id, in
+   * one commit: readers see either the duplicates or one row, never none. Returns the rows removed.
+   */
+  async removeDuplicateKeys(index: IndexRecord): Promise<number> {
+    const table = await this.table(index);
+    if (!table) return 0;
+    const seen = new Set<string>();
+    const duplicated = new Set<string>();
+    for (const row of (await table.query().select(['key']).toArray()) as Row[]) {
+      const key = row.key as string;
+      if (seen.has(key)) duplicated.add(key);
+      else seen.add(key);
+    }
+    let removed = 0;
+    const keys = [...duplicated];
+    for (let s = 0; s < keys.length; s += 500) {
+      const batch = keys.slice(s, s + 500);
+      removed += await this.writeLock.run(index.storageId, async () => {
+        this.checkNotDropped(index);
+        const rows = (await table.query().where(keyIn(batch)).withRowId().select(['key']).toArray()) as Row[];
+        const keep = new Map<string, bigint>();
+        for (const row of rows) {
+          const id = BigInt(row._rowid as bigint | number);
+          const best = keep.get(row.key as string);
+          if (best === undefined || id > best) keep.set(row.key as string, id);
+        }
+        if (rows.length === keep.size) return 0;
+        await withCommitRetries(() => table.delete(`${keyIn(batch)} AND _rowid NOT IN (${[...keep.values()].join(', ')})`));
+        return rows.length - keep.size;
+      });
+    }
+    return removed;
+  }
 
   /** Statistics of the index's table, or undefined while nothing has been written to it. */
   async tableStats(index: Pick<IndexRecord, 'storageId'>): Promise<TableStats | undefined> {
@@ -373,6 +330,7 @@ export class LanceVectorStore implements VectorStorePort {
 
   async close(): Promise<void> {
     this.maintenanceState.close();
+    this.writeLock.close();
     const tables = [...this.tables.values()];
     this.tables.clear();
     for (const table of await Promise.all(tables.map((t) => t.catch(() => undefined)))) table?.close();

@@ -20,6 +20,8 @@ export interface MaintenanceState {
   trainedRows?: number;
   trainedAt?: number;
   lastOptimizeAt?: number;
+  /** When the table was checked for keys stored twice (by versions before the write lock). */
+  keysCheckedAt?: number;
   /** Table version right after the last run, to tell whether anything was written since. */
   versionAfterRun?: number;
 }

@@ -17,6 +17,7 @@ import type {
   QueryVectorsOutput,
   WireDocument,
 } from '../wire';
+import { readingIndex, writingIndex } from './index-guard';
 import { toWire, writeFloat32 } from './vector-data';
 
 const DEFAULT_LIST_MAX_RESULTS = 500;
@@ -53,7 +54,7 @@ export async function putVectors(deps: Deps, input: PutVectorsInput): Promise<Em
     metadata.push(checked);
     keys.push(vector.key!);
   });
-  await deps.store.put(index, { keys, data, metadata });
+  await writingIndex(deps, index, () => deps.store.put(index, { keys, data, metadata }));
   return {};
 }
 
@@ -70,7 +71,7 @@ export async function getVectors(deps: Deps, input: GetVectorsInput): Promise<Ge
   const index = await findIndex(deps, input);
   input.keys!.forEach((key, i) => checkKey(key, `/keys/${i}`));
   const keys = [...new Set(input.keys!)];
-  const found = await deps.store.get(index, keys, { data: !!input.returnData, metadata: !!input.returnMetadata });
+  const found = await readingIndex(deps, index, () => deps.store.get(index, keys, { data: !!input.returnData, metadata: !!input.returnMetadata }));
   const byKey = new Map(found.map((v) => [v.key, v]));
   // Request order; keys that do not exist are left out.
   const vectors = keys.flatMap((key) => (byKey.has(key) ? [outputVector(byKey.get(key)!, !!input.returnMetadata)] : []));
@@ -80,7 +81,7 @@ export async function getVectors(deps: Deps, input: GetVectorsInput): Promise<Ge
 export async function deleteVectors(deps: Deps, input: DeleteVectorsInput): Promise<Empty> {
   const index = await findIndex(deps, input);
   input.keys!.forEach((key, i) => checkKey(key, `/keys/${i}`));
-  await deps.store.delete(index, [...new Set(input.keys!)]);
+  await writingIndex(deps, index, () => deps.store.delete(index, [...new Set(input.keys!)]));
   return {};
 }
 
@@ -99,13 +100,15 @@ export async function listVectors(deps: Deps, input: ListVectorsInput): Promise<
   const segment = { segmentCount: segmentCount ?? 1, segmentIndex: segmentIndex ?? 0 };
   const scope = `ListVectors\n${index.arn}\n${index.storageId}\n${segment.segmentCount}/${segment.segmentIndex}`;
   const after = input.nextToken ? (await deps.cursors.resume<{ after: string }>(input.nextToken, scope)).after : undefined;
-  const page = await deps.store.list(index, {
-    ...segment,
-    limit: input.maxResults ?? DEFAULT_LIST_MAX_RESULTS,
-    after,
-    data: !!input.returnData,
-    metadata: !!input.returnMetadata,
-  });
+  const page = await readingIndex(deps, index, () =>
+    deps.store.list(index, {
+      ...segment,
+      limit: input.maxResults ?? DEFAULT_LIST_MAX_RESULTS,
+      after,
+      data: !!input.returnData,
+      metadata: !!input.returnMetadata,
+    }),
+  );
   // A page also ends once its vectors reach the response size cap (1 MB at AWS).
   const vectors: ReturnType<typeof outputVector>[] = [];
   let bytes = 0;
@@ -157,7 +160,7 @@ export async function queryVectors(deps: Deps, input: QueryVectorsInput): Promis
   const pageEnd = Math.min(topK, offset + deps.config.limits.queryPageSize);
   // Every page runs the same search (the full topK): an approximate search with another depth
   // would rank differently, and pages would repeat or skip hits.
-  const hits = await deps.store.query(index, { vector, topK, filter, metadata: !!input.returnMetadata });
+  const hits = await readingIndex(deps, index, () => deps.store.query(index, { vector, topK, filter, metadata: !!input.returnMetadata }));
   const page = hits.slice(offset, pageEnd);
   const more = pageEnd < hits.length;
   const nextToken = more ? await deps.cursors.issue(scope, { offset: pageEnd }) : undefined;

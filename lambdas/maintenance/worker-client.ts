@@ -1,0 +1,99 @@
+// The server's side of the maintenance worker (worker.ts): one child process, started on the first
+// action and started again if it dies; one action at a time, each answered by id.
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LanceStoreOptions } from '../adapters/lance/lance-store';
+import { logger } from '../runtime/logger';
+import type { WorkerJob, WorkerReply, WorkerRequest } from './worker-protocol';
+
+/** The worker process could not be started (e.g. no tsx to run its TypeScript source). */
+export class WorkerStartError extends Error {}
+
+interface Pending {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** The worker's entry: compiled JavaScript beside this file, or the TypeScript source through tsx. */
+function entry(): { file: string; execArgv: string[] } {
+  const js = join(__dirname, 'worker.js');
+  if (existsSync(js)) return { file: js, execArgv: [] };
+  return { file: join(__dirname, 'worker.ts'), execArgv: ['--import', 'tsx'] };
+}
+
+export class MaintenanceWorker {
+  private child?: ChildProcess;
+  private ready?: Promise<ChildProcess>;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly storage: LanceStoreOptions) {}
+
+  private start(): Promise<ChildProcess> {
+    if (this.ready) return this.ready;
+    const { file, execArgv } = entry();
+    let child: ChildProcess;
+    try {
+      child = fork(file, [JSON.stringify(this.storage)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    } catch (error) {
+      return Promise.reject(new WorkerStartError(String(error)));
+    }
+    this.child = child;
+    logger.info({ event: 'maintenance.worker-started', workerPid: child.pid }, 'maintenance worker started');
+    this.ready = new Promise<ChildProcess>((resolve, reject) => {
+      const onFirst = (reply: WorkerReply) => {
+        if (reply.id === 0) resolve(child);
+      };
+      child.once('message', onFirst);
+      child.once('error', (error) => reject(new WorkerStartError(String(error))));
+      child.once('exit', (code) => reject(new WorkerStartError(`the maintenance worker exited (${code}) while starting`)));
+    });
+    child.on('message', (reply: WorkerReply) => {
+      const waiting = this.pending.get(reply.id);
+      if (!waiting) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) waiting.resolve();
+      else waiting.reject(new Error(reply.error));
+    });
+    child.on('exit', (code, signal) => {
+      if (this.child === child) {
+        this.child = undefined;
+        this.ready = undefined;
+      }
+      const error = new Error(`the maintenance worker exited (${signal ?? code}) during the action`);
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+    });
+    // The worker never keeps the server alive on its own.
+    child.unref();
+    child.channel?.unref();
+    return this.ready;
+  }
+
+  async run(job: WorkerJob): Promise<void> {
+    if (this.closed) throw new Error('the maintenance worker is closed');
+    const child = await this.start();
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      child.send({ ...job, id } as WorkerRequest);
+    });
+  }
+
+  /** The worker's process id (tests kill it), or undefined while none runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Ends the worker; an action in flight is abandoned (it commits nothing). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
