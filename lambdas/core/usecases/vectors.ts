@@ -4,6 +4,7 @@ import { ValidationError } from '../errors';
 import { parseFilter } from '../filter/parse';
 import { findIndex } from '../lookup';
 import { checkMetadata } from '../metadata';
+import { KeyRanges } from '../pagination/key-ranges';
 import { RankedPages } from '../pagination/ranked-pages';
 import type { IndexMode, IndexRecord, Metadata, QueryHit, StoredVector } from '../ports';
 import type {
@@ -97,29 +98,29 @@ export async function listVectors(deps: Deps, input: ListVectorsInput): Promise<
   }
   const segment = { segmentCount: segmentCount ?? 1, segmentIndex: segmentIndex ?? 0 };
   const scope = `ListVectors\n${index.arn}\n${index.storageId}\n${segment.segmentCount}/${segment.segmentIndex}`;
-  const after = input.nextToken ? (await deps.cursors.resume<{ after: string }>(input.nextToken, scope)).after : undefined;
-  const page = await deps.store.list(index, {
-    ...segment,
-    limit: input.maxResults ?? DEFAULT_LIST_MAX_RESULTS,
-    after,
-    data: !!input.returnData,
-    metadata: !!input.returnMetadata,
-  });
+  const page = await new KeyRanges(deps.cursors, deps.store).page(
+    index,
+    scope,
+    segment,
+    input.maxResults ?? DEFAULT_LIST_MAX_RESULTS,
+    { data: !!input.returnData, metadata: !!input.returnMetadata },
+    input.nextToken,
+  );
   // A page also ends once its vectors reach the response size cap (1 MB at AWS).
   const vectors: ReturnType<typeof outputVector>[] = [];
   let bytes = 0;
-  let last = page.last;
+  let cut = false;
   for (const stored of page.items) {
     const vector = outputVector(stored);
     const size = Buffer.byteLength(JSON.stringify(vector));
     if (vectors.length > 0 && bytes + size > deps.config.limits.maxListVectorsPageBytes) {
-      last = vectors[vectors.length - 1].key;
+      cut = true;
       break;
     }
     bytes += size;
     vectors.push(vector);
   }
-  const nextToken = last === undefined ? undefined : await deps.cursors.issue(scope, { after: last });
+  const nextToken = cut ? await page.tokenAfter(vectors[vectors.length - 1].key) : page.more ? await page.tokenAfter() : undefined;
   return { vectors, ...(nextToken ? { nextToken } : {}) };
 }
 
