@@ -8,6 +8,7 @@ import {
   QueryVectorsCommand,
   type QueryVectorsCommandOutput,
 } from '@aws-sdk/client-s3vectors';
+import { Cursors } from '../../lambdas/core/pagination/cursors';
 import { expectAwsError, startTestService, uniqueName, type TestService } from '../helpers/service';
 
 let t: TestService;
@@ -105,4 +106,31 @@ it('refuses a token of another query, and tokens stay bound to their query', asy
   }
   const second = await page(vectors[0], 300, first.nextToken);
   expect(second.vectors).toHaveLength(100);
+});
+
+it('continues from the catalog in a process that did not issue the token', async () => {
+  const q = vectors[30];
+  const first = await page(q, 300);
+  const deps = t.service.deps;
+  const warm = deps.cursors;
+  // A fresh cursor store over the same catalog: nothing in memory, as in another Lambda process.
+  deps.cursors = new Cursors(deps.catalog, deps.config.cursorTtlSeconds, deps.now);
+  try {
+    const second = await page(q, 300, first.nextToken);
+    const third = await page(q, 300, second.nextToken);
+    const keys = [...first.vectors!, ...second.vectors!, ...third.vectors!].map((v) => v.key);
+    expect(new Set(keys).size).toBe(300);
+    expect(third.nextToken).toBeUndefined();
+  } finally {
+    deps.cursors = warm;
+  }
+});
+
+it('refuses forged page tokens', async () => {
+  const q = vectors[40];
+  const first = await page(q, 300);
+  const id = first.nextToken!.split('.')[0];
+  for (const forged of [`${id}.300`, `${id}.0`, `${id}.-1`, `${id}.1e3`, id, `${id}.100.1`, 'x'.repeat(32) + '.100']) {
+    await expectAwsError(page(q, 300, forged), 'ValidationException', 400);
+  }
 });

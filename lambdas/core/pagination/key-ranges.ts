@@ -102,7 +102,7 @@ export class KeyRanges {
       items,
       more,
       tokenAfter: async (lastKey) => {
-        fencesId ??= await this.cursors.issue(fencesScope(scope), { fences });
+        fencesId ??= await this.cursors.issue(fencesScope(scope), { fences }, fences.reduce((n, f) => n + f.length + 4, 0));
         const next = lastKey === undefined ? { after, range } : { after: lastKey, range: rangeOf(fences, lastKey) };
         return this.cursors.issue(scope, { ...next, fences: fencesId } satisfies RangeState);
       },
