@@ -123,3 +123,11 @@ it('ends without an empty page when the last page is full', async () => {
   expect(keys).toEqual(utf8Sorted(all));
   expect(pageSizes).toEqual([100, 100]);
 });
+
+it('lists long keys that JSON escapes (fences wider than one catalog item would allow)', async () => {
+  // 1000 control characters per key: 6 bytes each in JSON, so a fence per key would be 900 KB.
+  const all = Array.from({ length: 150 }, (_, i) => `${'\u0001'.repeat(1000)}${String(i).padStart(4, '0')}`);
+  const ref = await newIndex(all);
+  const { keys } = await listSegment(ref, undefined, 1);
+  expect(keys).toEqual(all);
+});

@@ -134,3 +134,22 @@ it('refuses forged page tokens', async () => {
     await expectAwsError(page(q, 300, forged), 'ValidationException', 400);
   }
 });
+
+it('keeps a ranking of long keys that JSON escapes (a page larger than one catalog item)', async () => {
+  const long = { vectorBucketName: ref.vectorBucketName, indexName: 'long-keys' };
+  await t.client.send(new CreateIndexCommand({ ...long, dataType: 'float32', dimension, distanceMetric: 'euclidean' }));
+  // 1000 control characters per key: 6 bytes each in JSON, so 100 keys are 600 KB.
+  const keys = Array.from({ length: 300 }, (_, i) => `${'\u0001'.repeat(1000)}${String(i).padStart(3, '0')}`);
+  for (let i = 0; i < keys.length; i += 100) {
+    await t.client.send(new PutVectorsCommand({ ...long, vectors: keys.slice(i, i + 100).map((key, j) => ({ key, data: { float32: vectors[i + j] } })) }));
+  }
+  const seen: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await t.client.send(new QueryVectorsCommand({ ...long, topK: 300, queryVector: { float32: vectors[0] }, nextToken }));
+    seen.push(...out.vectors!.map((v) => v.key!));
+    nextToken = out.nextToken;
+  } while (nextToken);
+  expect(seen).toHaveLength(300);
+  expect(new Set(seen)).toEqual(new Set(keys));
+});

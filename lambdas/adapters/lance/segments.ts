@@ -55,7 +55,8 @@ const MAX_FENCE_BYTES = 256_000;
  */
 export function fencesOf(sorted: string[], every: number): string[] {
   if (sorted.length === 0) return [];
-  const fenceBytes = sorted.reduce((n, k) => n + Buffer.byteLength(k) + 4, 0) / every;
+  // As stored: JSON text, where a control character takes 6 bytes.
+  const fenceBytes = sorted.reduce((n, k) => n + Buffer.byteLength(JSON.stringify(k)) + 1, 0) / every;
   const step = every * Math.max(1, Math.ceil(fenceBytes / MAX_FENCE_BYTES));
   const fences: string[] = [];
   for (let i = step - 1; i < sorted.length - 1; i += step) fences.push(sorted[i]);

@@ -50,17 +50,20 @@ export class RankedPages {
       pending = undefined;
       bytes = 0;
     };
-    // Chunks hold whole pages, so a page is always read from one chunk.
-    for (let start = pageSize; start < hits.length; start += pageSize) {
-      const page = hits.slice(start, start + pageSize);
-      const pageBytes = page.reduce((n, h) => n + Buffer.byteLength(h.key) + 32, 0);
-      if (pending && bytes + pageBytes > CHUNK_BYTES) await flush();
-      pending ??= { start, keys: [], distances: [] };
-      for (const h of page) {
-        pending.keys.push(h.key);
-        pending.distances.push(h.distance);
+    // Chunks hold whole pages, so a page is read from one chunk; only a page too large for one
+    // item on its own (long keys of characters JSON escapes) is split, and is served as two shorter pages.
+    const weight = (h: RankedHit) => Buffer.byteLength(JSON.stringify(h.key)) + 24;
+    for (let i = pageSize; i < hits.length; i++) {
+      if (pending && (i - pageSize) % pageSize === 0) {
+        const pageBytes = hits.slice(i, i + pageSize).reduce((n, h) => n + weight(h), 0);
+        if (bytes + pageBytes > CHUNK_BYTES) await flush();
+      } else if (pending && bytes + weight(hits[i]) > CHUNK_BYTES) {
+        await flush();
       }
-      bytes += pageBytes;
+      pending ??= { start: i, keys: [], distances: [] };
+      pending.keys.push(hits[i].key);
+      pending.distances.push(hits[i].distance);
+      bytes += weight(hits[i]);
     }
     await flush();
     const id = await this.cursors.issue(scope, { chunks, total: hits.length } satisfies RankingState, 64 * chunks.length);
