@@ -7,6 +7,7 @@
 // fence`, which the BTREE on keys answers without touching the rest. A full listing so reads each
 // key about twice instead of once per page (quadratic).
 import type * as lancedb from '@lancedb/lancedb';
+import { compareCodePoints } from '../../core/pagination/key-order';
 import { sqlString } from './sql';
 
 export function segmentOf(key: string): number {
@@ -31,14 +32,12 @@ export function keyRangePredicate(after: string | undefined, upper: string | und
   return parts.length ? parts.join(' AND ') : undefined;
 }
 
-/**
- * Sorts keys in place in the order of SQL's `key >` on the Utf8 column, which compares UTF-8 bytes
- * (JavaScript's own comparison uses UTF-16 units and disagrees past U+FFFF, and pages would skip keys).
- */
+/** Sorts keys in place in UTF-8 byte order (see compareCodePoints); without surrogates, the plain sort is that order. */
 export function sortByUtf8(keys: string[]): string[] {
-  const bytes = new Map(keys.map((key) => [key, Buffer.from(key, 'utf8')]));
-  return keys.sort((a, b) => Buffer.compare(bytes.get(a)!, bytes.get(b)!));
+  return keys.some((key) => SURROGATE.test(key)) ? keys.sort(compareCodePoints) : keys.sort();
 }
+
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 export async function readKeys(table: lancedb.Table, where: string | undefined): Promise<string[]> {
   let query = table.query().select(['key']);

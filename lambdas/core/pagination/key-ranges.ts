@@ -6,6 +6,7 @@
 // Under concurrent writes every key present for the whole listing is listed exactly once (ranges
 // are disjoint and visited in order); a key written meanwhile is listed when its range is still
 // ahead; a deleted one is not listed once deleted.
+import { compareCodePoints } from './key-order';
 import type { Cursors } from './cursors';
 import type { IndexRecord, ListResult, ListVectorsRequest, ReadOptions, StoredVector, VectorStorePort } from '../ports';
 
@@ -19,17 +20,13 @@ interface RangeState {
 
 const fencesScope = (scope: string) => `${scope}\nkey-fences`;
 
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 /** The range a key is in: the first fence ≥ key, or fences.length past the last. */
 function rangeOf(fences: string[], key: string): number {
   let lo = 0;
   let hi = fences.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (compareUtf8(fences[mid], key) < 0) lo = mid + 1;
+    if (compareCodePoints(fences[mid], key) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
