@@ -3,7 +3,7 @@
 // a freshly opened handle, and the full SDK → HTTP → pipeline path, with the store's time inside
 // the API call (apiInner). PROBE_PROF=file.cpuprofile profiles the timed round (PROBE_ONLY=api
 // times only the API path), for bench/profile-summary.ts.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,5 +72,6 @@ async function main() {
   raw.close();
   client.destroy();
   await service.close();
+  rmSync(dataDir, { recursive: true, force: true });
 }
 void main();
