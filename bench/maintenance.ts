@@ -67,7 +67,7 @@ async function openTable(ctx: MaintenanceContext): Promise<{ db: lancedb.Connect
 
 const VECTOR_INDEX_TYPES = /IVF|HNSW|PQ|SQ/i;
 
-interface IndexStatusJson {
+export interface IndexStatusJson {
   index: string;
   rows: number;
   indexedRows: number | null;
@@ -80,7 +80,7 @@ interface IndexStatusJson {
 }
 
 /** `npm run status -- --json` for this data directory (undefined when it cannot run). */
-function status(ctx: MaintenanceContext): IndexStatusJson | undefined {
+export function status(ctx: Pick<MaintenanceContext, 'dataDir' | 'bucket' | 'index' | 'log'>): IndexStatusJson | undefined {
   try {
     const out = execFileSync(process.execPath, ['--no-warnings', '--import', 'tsx', 'bin/status.ts', '--data-dir', ctx.dataDir, '--json'], {
       cwd: REPO_ROOT,

@@ -15,8 +15,11 @@ import { RawLance } from './raw-lance';
 import { fmtInt, fmtRecall, table } from './report';
 import { findStorageId, folderBytes, REPO_ROOT, sampleMemory, ServerProcess } from './server';
 import { fmtMs, mean, mib, round, summarize, type LatencySummary } from './stats';
+import { userFlow, userFlowTable, type UserFlowResult } from './user-flow';
 
 const HELP = `Usage: npm run bench -- [options]
+  --flow user|classic                     user (default): one default server, ingest with maintenance on, wait
+                                          until settled, query; classic: the issue-7 phases (see bench/README.md)
   --dataset fashion-mnist|synthetic|all   which data (default all)
   --size 100k|1m                          synthetic set size (default 100k)
   --queries N                             timed queries per kind after maintenance (default 1000)
@@ -30,6 +33,7 @@ const HELP = `Usage: npm run bench -- [options]
 
 const { values: args } = parseArgs({
   options: {
+    flow: { type: 'string', default: 'user' },
     dataset: { type: 'string', default: 'all' },
     size: { type: 'string', default: '100k' },
     queries: { type: 'string' },
@@ -68,6 +72,7 @@ const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 
 if (!['fashion-mnist', 'synthetic', 'all'].includes(args.dataset!)) throw new Error('--dataset must be fashion-mnist, synthetic or all');
 if (!['100k', '1m'].includes(args.size!)) throw new Error('--size must be 100k or 1m');
+if (!['user', 'classic'].includes(args.flow!)) throw new Error('--flow must be user or classic');
 const maintenanceDriver = chooseDriver(args.maintenance!);
 
 function log(line: string): void {
@@ -366,6 +371,60 @@ async function benchDataset(ds: Dataset): Promise<DatasetResult> {
   }
 }
 
+async function benchUserFlow(ds: Dataset): Promise<UserFlowResult> {
+  log(`== ${ds.name}: ${ds.description} (user flow)`);
+  const norms = rowNorms(ds);
+  const truths = new Map<string, GroundTruth>();
+  for (const variant of [undefined, ...ds.filters]) {
+    const { truth, cached, seconds } = await groundTruth(ds, norms, variant?.name ?? 'all', variant?.spec, {
+      k: variant ? 10 : 100,
+      queryCount: QUERIES,
+      cacheDir: CACHE_DIR,
+    });
+    truths.set(variant?.name ?? 'all', truth);
+    log(`ground truth ${variant ? `filter ${variant.name}` : 'unfiltered'}: ${cached ? 'cached' : `${seconds.toFixed(1)} s`}`);
+  }
+  const kinds = [
+    { kind: 'topK 10', topK: 10, truth: truths.get('all')! },
+    { kind: 'topK 100', topK: 100, truth: truths.get('all')! },
+    ...ds.filters.map((f) => ({ kind: `topK 10, filter ${f.name}`, topK: 10, filter: f, truth: truths.get(f.name)! })),
+  ];
+  try {
+    return await userFlow(ds, kinds, {
+      runDir: RUN_DIR,
+      queries: QUERIES,
+      warmup: WARMUP,
+      concurrency: CONCURRENCY,
+      batch: BATCH,
+      settleTimeoutSeconds: quick ? 300 : 1800,
+      // Quick sets are below the default ANN threshold: lower it so the flow still builds and folds an index.
+      env: quick ? { S3V_MAINT_ANN_MIN_FLOATS: '1000000' } : {},
+      log,
+      norms,
+    });
+  } finally {
+    if (!args.keep) rmSync(join(RUN_DIR, `${ds.id}-user`), { recursive: true, force: true });
+  }
+}
+
+function userTargets(r: UserFlowResult): TargetCheck[] {
+  const k10 = r.kinds.find((k) => k.kind === 'topK 10')!;
+  const checks: TargetCheck[] = [
+    { dataset: r.dataset, target: 'topK 10 p50 ≤ 4 ms', value: `${fmtMs(k10.api.p50)} ms`, met: k10.api.p50 <= 4 },
+    { dataset: r.dataset, target: 'topK 10 p99 ≤ 10 ms', value: `${fmtMs(k10.api.p99)} ms`, met: k10.api.p99 <= 10 },
+    { dataset: r.dataset, target: 'topK 10 recall@10 ≥ 0.98', value: fmtRecall(k10.recallApi), met: k10.recallApi >= 0.98 },
+    { dataset: r.dataset, target: 'API p50 ≤ 1.3× raw LanceDB one-shot HNSW_SQ p50', value: `${k10.apiOverOneShot}×`, met: k10.apiOverOneShot <= 1.3 },
+  ];
+  for (const k of r.kinds.filter((k) => k.kind.includes('filter'))) {
+    checks.push({ dataset: r.dataset, target: `${k.kind}: p50 ≤ 8 ms`, value: `${fmtMs(k.api.p50)} ms`, met: k.api.p50 <= 8 });
+    checks.push({ dataset: r.dataset, target: `${k.kind}: recall@10 ≥ 0.98`, value: fmtRecall(k.recallApi), met: k.recallApi >= 0.98 });
+  }
+  checks.push({ dataset: r.dataset, target: 'settle ≤ 60 s after the last write', value: `${r.settleSeconds} s`, met: r.settleSeconds <= 60 });
+  checks.push({ dataset: r.dataset, target: 'ingest ≥ 12,000 vectors/s, maintenance on', value: `${fmtInt(r.ingest.vectorsPerSecond)}/s`, met: r.ingest.vectorsPerSecond >= 12_000 });
+  checks.push({ dataset: r.dataset, target: 'server RSS ≤ 1.5× index on disk', value: `${r.memory.rssOverDisk}×`, met: r.memory.rssOverDisk <= 1.5 });
+  return checks;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Issue 2 and 6 figures: PutVectors 500 × 1024-d, QueryVectors topK 10 over 10k, auth overhead
 
@@ -570,7 +629,7 @@ function targets(r: DatasetResult): TargetCheck[] {
 async function main(): Promise<void> {
   const started = Date.now();
   log(`open-s3vectors bench${quick ? ' (quick)' : ''}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${mib(totalmem())} MiB RAM, node ${process.version}; work dir ${RUN_DIR}`);
-  const results: { small?: SmallResult; datasets: DatasetResult[] } = { datasets: [] };
+  const results: { small?: SmallResult; datasets: DatasetResult[]; userFlow: UserFlowResult[] } = { datasets: [], userFlow: [] };
   const printed: string[] = [];
   const checks: TargetCheck[] = [];
   const out = resolve(args.out ?? join(RESULTS_DIR, `${args.dataset}${quick ? '-quick' : ''}-${stamp}.json`));
@@ -593,7 +652,7 @@ async function main(): Promise<void> {
     );
   };
   try {
-    if (!args['no-small']) {
+    if (!args['no-small'] && args.flow === 'classic') {
       results.small = await benchSmall();
       printed.push(smallTable(results.small));
       save();
@@ -610,10 +669,17 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const ds = make();
       log(`generated/loaded ${ds.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      const r = await benchDataset(ds);
-      results.datasets.push(r);
-      checks.push(...targets(r));
-      printed.push(datasetTables(r));
+      if (args.flow === 'user') {
+        const u = await benchUserFlow(ds);
+        results.userFlow.push(u);
+        checks.push(...userTargets(u));
+        printed.push(userFlowTable(u));
+      } else {
+        const r = await benchDataset(ds);
+        results.datasets.push(r);
+        checks.push(...targets(r));
+        printed.push(datasetTables(r));
+      }
       save();
     }
   } finally {
@@ -622,7 +688,7 @@ async function main(): Promise<void> {
   }
   console.log('\n' + printed.join('\n'));
   if (checks.length) {
-    console.log('\nIssue 7 targets (this machine)');
+    console.log(`\n${args.flow === 'user' ? 'Issue 16' : 'Issue 7'} targets (this machine)`);
     console.log(table(['dataset', 'target', 'measured', 'met'], checks.map((c) => [c.dataset, c.target, c.value, c.met === undefined ? '-' : c.met ? 'yes' : 'NO'])));
   }
   console.log(`\nJSON: ${out}\nTotal ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -14,6 +14,8 @@ export interface ServerOptions {
   auth: boolean;
   logDir: string;
   env?: Record<string, string>;
+  /** Extra node flags for the server process (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export interface MemorySample {
@@ -56,7 +58,7 @@ export class ServerProcess {
     };
     if (options.auth) delete env.S3V_AUTH;
     else env.S3V_AUTH = 'off';
-    const child = spawn(process.execPath, ['--no-deprecation', '--import', 'tsx', 'bin/server.ts', '--host', '127.0.0.1', '--port', '0', '--data-dir', options.dataDir], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--no-deprecation', '--import', 'tsx', 'bin/server.ts', '--host', '127.0.0.1', '--port', '0', '--data-dir', options.dataDir], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

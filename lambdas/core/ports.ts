@@ -108,6 +108,8 @@ export interface ListVectorsRequest extends ReadOptions {
   limit: number;
   /** Resume strictly after this key. */
   after?: string;
+  /** List keys up to and including this one (a range's fence); none: to the end. */
+  upper?: string;
 }
 
 export interface QueryRequest {
@@ -130,8 +132,10 @@ export interface VectorStorePort {
   put(index: IndexRecord, batch: VectorBatch): Promise<void>;
   get(index: IndexRecord, keys: string[], options: ReadOptions): Promise<StoredVector[]>;
   delete(index: IndexRecord, keys: string[]): Promise<void>;
-  /** Keys in ascending order within the segment; `last` is set when more may follow. */
+  /** Keys in ascending order within the segment and range; `last` is set when more may follow. */
   list(index: IndexRecord, request: ListVectorsRequest): Promise<ListResult<StoredVector>>;
+  /** Every `every`-th key of the segment in ascending order, and its last key: range bounds for ListVectors pages. */
+  keyFences(index: IndexRecord, segmentCount: number, segmentIndex: number, every: number): Promise<string[]>;
   /** Nearest first, at most topK. */
   query(index: IndexRecord, request: QueryRequest): Promise<QueryHit[]>;
   close(): Promise<void>;

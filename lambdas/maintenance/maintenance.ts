@@ -214,7 +214,8 @@ async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, o
     ...(failed ? { lastError: report.actions.find((a) => a.error)!.error } : report.outcome === 'ok' ? { lastError: undefined } : {}),
   } satisfies MaintenanceState);
   try {
-    await store.maintenanceState.write(index.storageId, state);
+    // An idle run records nothing: a commit per index per interval would be the idle index's only cost.
+    if (report.outcome !== 'idle') await store.maintenanceState.write(index.storageId, state);
   } catch (error) {
     log.warn({ event: 'maintenance.state-failed', storageId: index.storageId, err: error }, 'could not record maintenance state');
   }

@@ -27,9 +27,9 @@ import {
 import { MaintenanceStateTable } from './maintenance-state';
 import { searchSettingsFromEnv, type SearchSettings } from './search-plan';
 import { Searcher } from './searcher';
-import { segmentPredicate } from './segments';
+import { fencesOf, keyRangePredicate, readKeys, segmentPredicate, sortByUtf8 } from './segments';
 import { and, columnsFor, isMissingTable, toStored, withCommitRetries, withDropRetries, type Row } from './rows';
-import { keyIn, sqlString } from './sql';
+import { keyIn } from './sql';
 import { commitTableLease, IndexWriteLock } from './write-lock';
 
 export interface LanceStoreOptions {
@@ -200,23 +200,20 @@ export class LanceVectorStore implements VectorStorePort {
   async list(index: IndexRecord, request: ListVectorsRequest): Promise<ListResult<StoredVector>> {
     const table = await this.table(index);
     if (!table) return { items: [] };
-    const where = and(
-      segmentPredicate(request.segmentCount, request.segmentIndex),
-      request.after === undefined ? undefined : `key > ${sqlString(request.after)}`,
-    );
-    // Lance scans have no ORDER BY: read the keys, sort, then fetch the page's rows.
-    let query = table.query().select(['key']);
-    if (where) query = query.where(where);
-    const keys = ((await query.toArray()) as Row[]).map((row) => row.key as string);
-    // The same order as the `key >` predicate above, which compares UTF-8 bytes (JavaScript's own
-    // comparison uses UTF-16 units and disagrees past U+FFFF), or pages would skip keys.
-    const bytes = new Map(keys.map((key) => [key, Buffer.from(key, 'utf8')]));
-    keys.sort((a, b) => Buffer.compare(bytes.get(a)!, bytes.get(b)!));
+    const where = and(segmentPredicate(request.segmentCount, request.segmentIndex), keyRangePredicate(request.after, request.upper));
+    // Lance scans have no cheap ORDER BY: read the range's keys (a page's worth, see segments.ts), sort, then fetch the page's rows.
+    const keys = sortByUtf8(await readKeys(table, where));
     const pageKeys = keys.slice(0, request.limit);
     const last = keys.length > request.limit ? pageKeys[pageKeys.length - 1] : undefined;
     if (!request.data && !request.metadata) return { items: pageKeys.map((key) => ({ key })), last };
     const byKey = new Map((await this.get(index, pageKeys, request)).map((v) => [v.key, v]));
     return { items: pageKeys.flatMap((key) => (byKey.has(key) ? [byKey.get(key)!] : [])), last };
+  }
+
+  async keyFences(index: IndexRecord, segmentCount: number, segmentIndex: number, every: number): Promise<string[]> {
+    const table = await this.table(index);
+    if (!table) return [];
+    return fencesOf(sortByUtf8(await readKeys(table, segmentPredicate(segmentCount, segmentIndex))), every);
   }
 
   async query(index: IndexRecord, request: QueryRequest): Promise<QueryHit[]> {

@@ -4,7 +4,9 @@ import { ValidationError } from '../errors';
 import { parseFilter } from '../filter/parse';
 import { findIndex } from '../lookup';
 import { checkMetadata } from '../metadata';
-import type { IndexMode, IndexRecord, Metadata, StoredVector } from '../ports';
+import { KeyRanges } from '../pagination/key-ranges';
+import { RankedPages } from '../pagination/ranked-pages';
+import type { IndexMode, IndexRecord, Metadata, QueryHit, StoredVector } from '../ports';
 import type {
   DeleteVectorsInput,
   Empty,
@@ -99,31 +101,31 @@ export async function listVectors(deps: Deps, input: ListVectorsInput): Promise<
   }
   const segment = { segmentCount: segmentCount ?? 1, segmentIndex: segmentIndex ?? 0 };
   const scope = `ListVectors\n${index.arn}\n${index.storageId}\n${segment.segmentCount}/${segment.segmentIndex}`;
-  const after = input.nextToken ? (await deps.cursors.resume<{ after: string }>(input.nextToken, scope)).after : undefined;
   const page = await readingIndex(deps, index, () =>
-    deps.store.list(index, {
-      ...segment,
-      limit: input.maxResults ?? DEFAULT_LIST_MAX_RESULTS,
-      after,
-      data: !!input.returnData,
-      metadata: !!input.returnMetadata,
-    }),
+    new KeyRanges(deps.cursors, deps.store).page(
+      index,
+      scope,
+      segment,
+      input.maxResults ?? DEFAULT_LIST_MAX_RESULTS,
+      { data: !!input.returnData, metadata: !!input.returnMetadata },
+      input.nextToken,
+    ),
   );
   // A page also ends once its vectors reach the response size cap (1 MB at AWS).
   const vectors: ReturnType<typeof outputVector>[] = [];
   let bytes = 0;
-  let last = page.last;
+  let cut = false;
   for (const stored of page.items) {
     const vector = outputVector(stored, !!input.returnMetadata);
     const size = Buffer.byteLength(JSON.stringify(vector));
     if (vectors.length > 0 && bytes + size > deps.config.limits.maxListVectorsPageBytes) {
-      last = vectors[vectors.length - 1].key;
+      cut = true;
       break;
     }
     bytes += size;
     vectors.push(vector);
   }
-  const nextToken = last === undefined ? undefined : await deps.cursors.issue(scope, { after: last });
+  const nextToken = cut ? await page.tokenAfter(vectors[vectors.length - 1].key) : page.more ? await page.tokenAfter() : undefined;
   return { vectors, ...(nextToken ? { nextToken } : {}) };
 }
 
@@ -155,15 +157,23 @@ export async function queryVectors(deps: Deps, input: QueryVectorsInput): Promis
     input.filter === undefined
       ? undefined
       : parseFilter(input.filter, { nonFilterableKeys: nonFilterable(index), indexMode: mode, limits: deps.config.limits });
-  const scope = queryScope(index, input);
-  const offset = input.nextToken ? (await deps.cursors.resume<{ offset: number }>(input.nextToken, scope)).offset : 0;
-  const pageEnd = Math.min(topK, offset + deps.config.limits.queryPageSize);
-  // Every page runs the same search (the full topK): an approximate search with another depth
-  // would rank differently, and pages would repeat or skip hits.
-  const hits = await readingIndex(deps, index, () => deps.store.query(index, { vector, topK, filter, metadata: !!input.returnMetadata }));
-  const page = hits.slice(offset, pageEnd);
-  const more = pageEnd < hits.length;
-  const nextToken = more ? await deps.cursors.issue(scope, { offset: pageEnd }) : undefined;
+  const pageSize = deps.config.limits.queryPageSize;
+  const pages = new RankedPages(deps.cursors);
+  let page: QueryHit[];
+  let nextToken: string | undefined;
+  if (input.nextToken) {
+    // Later pages read the ranking the first page's search kept; metadata is read for the page's keys.
+    const next = await pages.next(input.nextToken, queryScope(index, input), pageSize);
+    const stored = input.returnMetadata ? await readingIndex(deps, index, () => deps.store.get(index, next.hits.map((h) => h.key), { data: false, metadata: true })) : [];
+    const metadata = new Map(stored.map((v) => [v.key, v.metadata]));
+    page = next.hits.map((hit) => ({ ...hit, ...(metadata.get(hit.key) ? { metadata: metadata.get(hit.key) } : {}) }));
+    nextToken = next.nextToken;
+  } else {
+    const hits = await readingIndex(deps, index, () => deps.store.query(index, { vector, topK, filter, metadata: !!input.returnMetadata }));
+    page = hits.slice(0, pageSize);
+    // The scope (a hash of the query) is only needed when there is a next page.
+    nextToken = hits.length > pageSize ? await pages.first(queryScope(index, input), hits, pageSize) : undefined;
+  }
   return {
     vectors: page.map((hit) => ({
       key: hit.key,
