@@ -5,7 +5,6 @@
 FROM --platform=linux/amd64 node:22-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-COPY vendor ./vendor
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.types.json ./
 COPY bin ./bin
