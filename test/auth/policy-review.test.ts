@@ -91,3 +91,19 @@ describe('Date values in the W3C profile of ISO 8601', () => {
     expect(await decide([doc(allow('*', '*', { Condition: { DateLessThan: { 'aws:CurrentTime': value } } }))])).toBe(expected);
   });
 });
+
+describe('IPv4 clients of a dual-stack listener', () => {
+  // With `--host ::`, Node reports an IPv4 client as ::ffff:10.1.2.3; AWS would see 10.1.2.3.
+  const mapped = { context: { ...ctx, sourceIp: '::ffff:10.1.2.3' } };
+  it('an IPv4-mapped source address is in the IPv4 range of the address it maps', async () => {
+    expect(await decide([doc(allow('*', '*', { Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }))], mapped)).toBe('allow');
+    expect(await decide([admin, doc(deny('*', '*', { Condition: { NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }))], mapped)).toBe('allow');
+    expect(await decide([admin, doc(deny('*', '*', { Condition: { NotIpAddress: { 'aws:SourceIp': '192.168.0.0/16' } } }))], mapped)).toBe('deny');
+  });
+
+  it('other IPv6 addresses stay outside IPv4 ranges', async () => {
+    for (const sourceIp of ['::10.1.2.3', '2001:db8::a01:203', '::ffff:0:a01:203']) {
+      expect(await decide([doc(allow('*', '*', { Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }))], { context: { ...ctx, sourceIp } })).toBe('implicit-deny');
+    }
+  });
+});
