@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MAINTENANCE_ENTRY } from '../../lib/s3vectors-stack';
+import { SOURCE_DIR as CONSOLE_SOURCE_DIR } from '../../lambdas/console/build';
 import { synthesizedAssets } from '../helpers/cdk-synth';
 import { ALLOWED_LICENCES, bundledPackages, isAllowed, layerPackages, productionPackages, violations, type ShippedPackage } from './licences';
 
@@ -52,7 +53,8 @@ describe('the licence checker', () => {
         `@x/deep@3.0.0 (AGPL-3.0-or-later) at ${join('node_modules', 'evil', 'node_modules', '@x', 'deep')}, shipped by fn`,
         'nolicence@0.0.1 (no licence) at node_modules/nolicence, shipped by fn',
       ]);
-      expect(violations(layerPackages(dir, 'layer')).map((v) => v.split(' ')[0])).toEqual(['@x/deep@3.0.0', 'nolicence@0.0.1']);
+      // As a layer, the tree's top-level files belong to no package: they are reported too.
+      expect(violations(layerPackages(dir, 'layer')).map((v) => v.split(' ')[0])).toEqual(['@x/deep@3.0.0', 'nolicence@0.0.1', 'index.meta.json@?', 'package.json@?']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -65,6 +67,23 @@ describe('what ships', () => {
     console.log(`npm start: ${packages.length} packages: ${summary(packages)}`);
     expect(packages.length).toBeGreaterThan(50); // the walk found the tree (AWS SDK, LanceDB, middy, …)
     expect(violations(packages)).toEqual([]);
+  });
+
+  it('the browser console bundle (served by npm start, shipped in the npm package as dist/console)', async () => {
+    // The same entry point and resolution as lambdas/console/build.ts, with a metafile to read.
+    const { build } = await import('esbuild');
+    const dir = mkdtempSync(join(tmpdir(), 'licence-console-'));
+    try {
+      const result = await build({ entryPoints: [join(CONSOLE_SOURCE_DIR, 'src', 'main.ts')], bundle: true, format: 'iife', platform: 'browser', target: 'es2020', write: false, metafile: true, absWorkingDir: ROOT, logLevel: 'silent' });
+      const metafile = join(dir, 'console.meta.json');
+      writeFileSync(metafile, JSON.stringify(result.metafile));
+      const packages = bundledPackages(metafile, ROOT, 'the console bundle');
+      console.log(`console bundle: ${packages.length} packages: ${summary(packages)}`);
+      expect(packages.map((p) => p.name)).toEqual(expect.arrayContaining(['preact', 'htm'])); // the walk found what it bundles
+      expect(violations(packages)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('no shipped source imports the AGPL evaluator (a devDependency for the differential test only)', () => {

@@ -44,15 +44,21 @@ export function isAllowed(expression: string | undefined): boolean {
   if (!expression) return false;
   const tokens = expression.replace(/[()]/g, (p) => ` ${p} `).trim().split(/\s+/);
   let i = 0;
+  let wellFormed = true;
+  const isId = (t: string | undefined) => t !== undefined && !['(', ')', 'AND', 'OR', 'WITH'].includes(t);
   const primary = (): boolean => {
     const t = tokens[i++];
     if (t === '(') {
       const v = or();
-      i++; // ')'
+      if (tokens[i++] !== ')') wellFormed = false;
       return v;
     }
-    if (tokens[i] === 'WITH') i += 2; // an exception only adds permissions
-    return t !== undefined && ALLOWED.has(t.toLowerCase());
+    if (!isId(t)) wellFormed = false;
+    if (tokens[i] === 'WITH') {
+      if (!isId(tokens[i + 1])) wellFormed = false;
+      i += 2; // an exception only adds permissions
+    }
+    return isId(t) && ALLOWED.has(t!.toLowerCase());
   };
   const and = (): boolean => {
     let v = primary();
@@ -71,7 +77,7 @@ export function isAllowed(expression: string | undefined): boolean {
     return v;
   };
   const result = or();
-  return result && i === tokens.length;
+  return result && wellFormed && i === tokens.length;
 }
 
 /** Node's lookup of `name` from a package folder: its own node_modules, then each parent's. */
@@ -137,21 +143,44 @@ export function packageRootOf(file: string): string | undefined {
 export function bundledPackages(metafile: string, workingDir: string, via: string): ShippedPackage[] {
   const meta = JSON.parse(readFileSync(metafile, 'utf8')) as { inputs: Record<string, unknown> };
   const roots = new Set<string>();
+  const unclaimed: ShippedPackage[] = [];
   for (const input of Object.keys(meta.inputs)) {
     const file = input.replace(/^[a-z-]+:/, ''); // esbuild namespaces, e.g. `file:`
-    const pkgRoot = packageRootOf(file);
-    if (pkgRoot) roots.add(pkgRoot);
+    const pkgRoot = packageRootOf(file) ?? owningPackage(file, workingDir);
+    if (pkgRoot === undefined) unclaimed.push({ name: file, version: '?', path: file, licence: undefined, via });
+    else if (pkgRoot !== '') roots.add(pkgRoot);
   }
-  return [...roots].map((pkgRoot) => {
+  const packages = [...roots].map((pkgRoot) => {
     const file = join(resolve(workingDir, pkgRoot), 'package.json');
     const pkg = existsSync(file) ? readJson(file) : {};
     return { name: pkg.name ?? pkgRoot, version: pkg.version ?? '?', path: pkgRoot, licence: licenceOf(pkg), via };
   });
+  return [...packages, ...unclaimed];
 }
 
-/** Every package folder (one with a package.json naming it) under a layer's node_modules. */
+/**
+ * For a bundled file outside node_modules (the project's sources, or a `file:`/linked dependency
+ * that esbuild reached by its real path): the folder of the nearest package.json that names a
+ * package, relative to `workingDir` — '' for the project itself — or undefined when none does.
+ */
+function owningPackage(file: string, workingDir: string): string | undefined {
+  const root = resolve(workingDir);
+  let dir = dirname(resolve(workingDir, file));
+  for (;;) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate) && readJson(candidate).name !== undefined) return dir === root ? '' : relative(root, dir);
+    if (dirname(dir) === dir) return undefined;
+    dir = dirname(dir);
+  }
+}
+
+/**
+ * Every package folder (one with a package.json naming it) under a layer's node_modules, and every
+ * file of the layer outside such a folder (no package vouches for its licence, so it fails).
+ */
 export function layerPackages(layerDir: string, via: string): ShippedPackage[] {
   const out: ShippedPackage[] = [];
+  const packageDirs = new Set<string>();
   const walk = (modules: string) => {
     if (!existsSync(modules)) return;
     for (const entry of readdirSync(modules)) {
@@ -161,12 +190,22 @@ export function layerPackages(layerDir: string, via: string): ShippedPackage[] {
         if (!statSync(dir).isDirectory()) continue;
         const file = join(dir, 'package.json');
         const pkg = existsSync(file) ? readJson(file) : {};
+        packageDirs.add(dir);
         out.push({ name: pkg.name ?? relative(layerDir, dir), version: pkg.version ?? '?', path: relative(layerDir, dir), licence: licenceOf(pkg), via });
         walk(join(dir, 'node_modules'));
       }
     }
   };
   for (const base of ['nodejs/node_modules', 'node_modules']) walk(join(layerDir, base));
+  const strays = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (packageDirs.has(path)) continue;
+      if (entry.isDirectory()) strays(path);
+      else out.push({ name: relative(layerDir, path), version: '?', path: relative(layerDir, path), licence: undefined, via });
+    }
+  };
+  strays(layerDir);
   return out;
 }
 

@@ -8,7 +8,7 @@ type Step = string | 1 | 2; // a literal character, `?`, `*`
 function steps(tokens: Token[]): Step[] {
   const out: Step[] = [];
   for (const t of tokens) {
-    if (typeof t === 'string') out.push(...t);
+    if (typeof t === 'string') for (let k = 0; k < t.length; k++) out.push(t[k]); // code units, as the walk reads the ARN
     else out.push(t.wild === '*' ? 2 : 1);
   }
   return out;

@@ -12,7 +12,9 @@ type Matcher = (policy: string, actual: string, variables: VariableLookup | unde
 // `undefined` from a matcher: the policy or request value is not of the operator's type; the
 // condition then fails, negated or not.
 const num = (s: string) => (/^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(s.trim()) ? Number(s) : undefined);
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+// The W3C profile of ISO 8601: YYYY-MM, YYYY-MM-DD, then hh:mm[:ss[.s]] and a zone. (A bare YYYY
+// reads as epoch seconds.)
+const ISO_DATE = /^\d{4}-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?$/;
 /** ISO 8601 or epoch seconds, as the Date operators accept (milliseconds since the epoch). */
 function date(s: string): number | undefined {
   const t = s.trim();
@@ -101,8 +103,9 @@ export function parseOperator(name: string): ParsedOperator | undefined {
   const base = m[2].toLowerCase();
   const ifExists = m[3] !== undefined;
   if (base === 'null') return set || ifExists ? undefined : { base, ifExists };
-  if (positive[base]) return { set, ifExists, base, operator: { match: positive[base], negated: false } };
-  if (NEGATED[base]) return { set, ifExists, base, operator: { match: positive[NEGATED[base]], negated: true } };
+  // Own keys only: `constructor` or `__proto__` must not find Object.prototype's members.
+  if (Object.hasOwn(positive, base)) return { set, ifExists, base, operator: { match: positive[base], negated: false } };
+  if (Object.hasOwn(NEGATED, base)) return { set, ifExists, base, operator: { match: positive[NEGATED[base]], negated: true } };
   return undefined;
 }
 

@@ -29,7 +29,8 @@ const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'A
 const PRINCIPAL_TYPES = new Set(['AWS', 'Service', 'Federated', 'CanonicalUser']);
 const ACTION = /^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/;
 const AWS_PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|user\/.+|role\/.+|federated-user\/.+)|arn:aws[a-z-]*:sts::\d{12}:(assumed-role\/[^/]+\/.+|federated-user\/.+))$/;
-const CONDITION_KEY = /^[A-Za-z0-9-]+:[^\s]+$/;
+// `prefix:name`; the name may hold inner spaces, as tag keys do (`aws:ResourceTag/Cost Center`).
+const CONDITION_KEY = /^[A-Za-z0-9-]+:(?!\s)[^\u0000-\u001f\u007f]+(?<!\s)$/;
 
 export const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -73,8 +73,19 @@ export function parseRange(text: string): Range | undefined {
   return { v6: address.v6, network: (address.value >> shift) << shift, bits };
 }
 
+const MAPPED = 0xffffn << 32n; // ::ffff:0:0/96, IPv4-mapped IPv6 addresses (RFC 4291 §2.5.5.2)
+
+/**
+ * An IPv4-mapped IPv6 address is the IPv4 address it maps: a dual-stack listener (`--host ::`)
+ * reports IPv4 clients as `::ffff:a.b.c.d`, and AWS would see them as `a.b.c.d`.
+ */
+function unmapped(address: Address): Address {
+  return address.v6 && address.value >> 32n === MAPPED >> 32n ? { v6: false, value: address.value & 0xffffffffn } : address;
+}
+
 export function inRange(range: Range, text: string): boolean {
-  const address = parseAddress(text);
+  const parsed = parseAddress(text);
+  const address = parsed && !range.v6 ? unmapped(parsed) : parsed;
   if (!address || address.v6 !== range.v6) return false;
   const shift = BigInt((range.v6 ? 128 : 32) - range.bits);
   return (address.value >> shift) << shift === range.network;

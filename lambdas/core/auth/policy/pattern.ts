@@ -36,7 +36,7 @@ export function compile(pattern: string, options: CompileOptions): Token[] | und
       if (end !== -1) {
         const body = pattern.slice(i + 2, end);
         i = end + 1;
-        if (body in ESCAPES) {
+        if (Object.hasOwn(ESCAPES, body)) {
           literal(ESCAPES[body]);
           continue;
         }
@@ -63,8 +63,11 @@ export function matchTokens(tokens: Token[], text: string, ignoreCase = false): 
   // Flatten into single-character steps: a literal char, '?' or '*'.
   const steps: (string | 1 | 2)[] = [];
   for (const t of tokens) {
-    if (typeof t === 'string') for (const ch of ignoreCase ? t.toLowerCase() : t) steps.push(ch);
-    else steps.push(t.wild === '*' ? 2 : 1);
+    // UTF-16 code units on both sides (`text[i]` below): a character outside the BMP is two steps.
+    if (typeof t === 'string') {
+      const lit = ignoreCase ? t.toLowerCase() : t;
+      for (let k = 0; k < lit.length; k++) steps.push(lit[k]);
+    } else steps.push(t.wild === '*' ? 2 : 1);
   }
   const s = ignoreCase ? text.toLowerCase() : text;
   let p = 0;
