@@ -7,8 +7,14 @@ import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/cl
 
 export const SHARED_DECISION_PREFIX = 'AUTHZ#';
 
+/** A shared answer and when it stops being valid (ms): a reader must not keep it longer. */
+export interface SharedEntry {
+  value: unknown;
+  expiresAt: number;
+}
+
 export interface SharedStore {
-  get(key: string, now: number): Promise<unknown | undefined>;
+  get(key: string, now: number): Promise<SharedEntry | undefined>;
   put(key: string, value: unknown, expiresAt: number): Promise<void>;
 }
 
@@ -22,11 +28,12 @@ export class DynamoSharedStore implements SharedStore {
     return { pk: { S: `${SHARED_DECISION_PREFIX}${key}` }, sk: { S: '-' } };
   }
 
-  async get(key: string, now: number): Promise<unknown | undefined> {
+  async get(key: string, now: number): Promise<SharedEntry | undefined> {
     const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: this.key(key) }));
     const item = out.Item;
-    if (!item?.v?.S || !item.expiresAt?.N || Number(item.expiresAt.N) <= now) return undefined;
-    return JSON.parse(item.v.S) as unknown;
+    const expiresAt = Number(item?.expiresAt?.N);
+    if (!item?.v?.S || !Number.isFinite(expiresAt) || expiresAt <= now) return undefined;
+    return { value: JSON.parse(item.v.S) as unknown, expiresAt };
   }
 
   async put(key: string, value: unknown, expiresAt: number): Promise<void> {

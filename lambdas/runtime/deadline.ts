@@ -16,6 +16,12 @@ export interface DeadlineOptions {
   apiGatewayTimeoutMs?: number;
   /** Time kept to write the answer before the limit. Default 1,000 ms. */
   marginMs?: number;
+  /**
+   * How long leftover work of a timed-out request may keep later requests waiting (time it ran
+   * while this environment served requests) before they stop waiting for it. Default 2 × the
+   * API Gateway timeout.
+   */
+  stuckAfterMs?: number;
   now?: () => number;
   log?: Pick<typeof logger, 'warn'>;
 }
@@ -56,8 +62,12 @@ export function withDeadline(handler: Handler, operationName: string, options: D
   const gatewayTimeoutMs = options.apiGatewayTimeoutMs ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : API_GATEWAY_TIMEOUT_MS);
   // Work a timed-out request left running. Lambda runs one request at a time per environment; a
   // request that starts while that work is still going waits for it first (within its own time
-  // limit), so timed-out writes and their retries do not pile up on one table.
-  let leftover: Promise<unknown> | undefined;
+  // limit), so timed-out writes and their retries do not pile up on one table. Work that has run
+  // for stuckAfterMs (counted only while requests ran: Lambda freezes the environment in between)
+  // is taken as hung and no longer waited for; otherwise one hung promise would make this warm
+  // environment, which Lambda keeps as its invocations succeed, answer 408 to every request.
+  const stuckAfterMs = options.stuckAfterMs ?? 2 * gatewayTimeoutMs;
+  let leftover: { done: Promise<unknown>; ranMs: number } | undefined;
   return async (event, context) => {
     const ms = timeLeftMs(event, context, marginMs, now(), gatewayTimeoutMs);
     if (ms === undefined) return handler(event, context);
@@ -72,7 +82,16 @@ export function withDeadline(handler: Handler, operationName: string, options: D
       return errorResult(new RequestTimeoutError(), requestId);
     };
     try {
-      if (leftover && (await Promise.race([leftover.then(() => 'done' as const), timedOut])) === 'timeout') return answerTimeout();
+      const previous = leftover;
+      if (previous && previous.ranMs >= stuckAfterMs) {
+        log.warn({ operation: operationName, ranMs: previous.ranMs }, 'gave up waiting for the work of a timed-out request (hung?)');
+        if (leftover === previous) leftover = undefined;
+      } else if (previous) {
+        const waitStart = now();
+        const waited = await Promise.race([previous.done.then(() => 'done' as const), timedOut]);
+        previous.ranMs += now() - waitStart;
+        if (waited === 'timeout') return answerTimeout();
+      }
       if (now() >= deadline) return answerTimeout();
       const work = handler(event, context);
       const outcome = await Promise.race([work, timedOut]);
@@ -81,9 +100,10 @@ export function withDeadline(handler: Handler, operationName: string, options: D
         () => undefined,
         () => undefined,
       );
-      leftover = running;
+      const entry = { done: running, ranMs: ms };
+      leftover = entry;
       void running.then(() => {
-        if (leftover === running) leftover = undefined;
+        if (leftover === entry) leftover = undefined;
       });
       return answerTimeout();
     } finally {

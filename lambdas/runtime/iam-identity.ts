@@ -8,7 +8,7 @@
 //   throttles, ServiceUnavailableException 503 otherwise), never an answer.
 import { createHash } from 'node:crypto';
 import type { ContextEntry, IamSimulator, TagList } from '../adapters/iam-simulator';
-import type { SharedStore } from '../adapters/shared-decisions';
+import type { SharedEntry, SharedStore } from '../adapters/shared-decisions';
 import type { Decision } from '../core/auth/authorize';
 import { simulationArn, type Principal } from '../core/auth/principal';
 import { ServiceError } from '../core/errors';
@@ -107,6 +107,9 @@ const isFacts = (v: unknown): v is PrincipalFacts =>
   Object.values((v as PrincipalFacts).tags).every((t) => typeof t === 'string') &&
   ((v as PrincipalFacts).contextKeys === undefined || (Array.isArray((v as PrincipalFacts).contextKeys) && (v as PrincipalFacts).contextKeys!.every((k) => typeof k === 'string')));
 
+const isSharedEntry = (v: unknown): v is SharedEntry =>
+  typeof v === 'object' && v !== null && 'value' in v && typeof (v as SharedEntry).expiresAt === 'number' && Number.isFinite((v as SharedEntry).expiresAt);
+
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('base64url');
 
 /** A value cached in process and in the shared store; concurrent identical lookups share one promise. */
@@ -117,19 +120,26 @@ function twoLevelCache(shared: SharedStore | undefined, ttlMs: number, maxEntrie
     const at = now();
     const hit = local.get(key);
     if (hit && hit.expires > at) return hit.value as Promise<T>;
+    const entry: { value: Promise<unknown>; expires: number } = { value: Promise.resolve(), expires: at + ttlMs };
     const value = (async () => {
       const stored = await shared?.get(key, at).catch((e: unknown) => {
         log.debug({ err: { name: (e as Error)?.name, message: (e as Error)?.message } }, 'shared IAM cache unreadable; asking IAM');
         return undefined;
       });
       // Anything unexpected in the shared item (an older format, a bad write) is a miss.
-      if (stored !== undefined && valid(stored)) return stored;
+      if (isSharedEntry(stored) && stored.expiresAt > at && valid(stored.value)) {
+        // The answer is as old as its first load, not this read: keep it no longer than the stored
+        // expiry, or each reader would add a TTL (a changed policy would take up to 2 × TTL).
+        entry.expires = Math.min(entry.expires, stored.expiresAt);
+        return stored.value;
+      }
       const loaded = await load();
       await shared?.put(key, loaded, at + ttlMs).catch((e: unknown) => log.debug({ err: { name: (e as Error)?.name } }, 'shared IAM cache not written'));
       return loaded;
     })();
+    entry.value = value;
     if (local.size >= maxEntries) local.clear();
-    local.set(key, { value, expires: at + ttlMs });
+    local.set(key, entry);
     // Failures are never remembered.
     value.catch(() => local.get(key)?.value === value && local.delete(key));
     return value;

@@ -13,8 +13,13 @@ export const LAMBDA_REQUEST_LIMIT = 6 * 1024 * 1024;
 export const LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024 + 100;
 /** What the event adds around the body (headers, request context) and a safety margin. */
 const EVENT_OVERHEAD = 16 * 1024;
-/** JSON bytes per float32 value as the SDKs write them (`-0.012345678918063641,`), a generous estimate. */
-const JSON_BYTES_PER_FLOAT = 21;
+/**
+ * JSON bytes per float32 value as the SDKs write them. A float32 widened to a double prints with up
+ * to 17 significant digits; unit-length embeddings have components near 1/sqrt(d), so a value reads
+ * `-0.0012345678918063641` and boto3 (json.dumps) adds `, `: 24 bytes bound every value from 0.001 to
+ * 10 in magnitude (measured averages for unit-length vectors: boto3 22.2–22.5, JS SDK 21.2–21.5).
+ */
+const JSON_BYTES_PER_FLOAT = 24;
 /** Key, `{"data":{"float32":[...]}}` and separators per vector. */
 const JSON_BYTES_PER_VECTOR = 64;
 
@@ -25,7 +30,7 @@ export function vectorsPerPut(dimension: number, metadataBytes = 0): number {
 
 export const COMMON_DIMENSIONS = [384, 768, 1024, 1536, 3072, 4096];
 
-/** "1024-d: 290, 1536-d: 193, ..." for messages and the README. */
+/** "1024-d: 254, 1536-d: 169, ..." for messages and the README. */
 export function vectorsPerPutTable(): string {
   return COMMON_DIMENSIONS.map((d) => `${d}-d: ${vectorsPerPut(d)}`).join(', ');
 }

@@ -84,11 +84,22 @@ describe('bucket policies with wildcard ARN parts', () => {
     ['another bucket', (n: string) => `arn:aws:s3vectors:*:*:bucket/${n}-other/*`],
     ['another region', (n: string) => `arn:aws:s3vectors:us-west-2:*:bucket/${n}`],
     ['another account', (n: string) => `arn:aws:s3vectors:*:999999999999:bucket/${n}/*`],
-  ])('a Resource that can match nothing in this bucket (%s) is rejected, naming the statement and element', async (_, resource) => {
+  ])('a Resource that can match nothing in this bucket (%s) is accepted, as AWS does, and governs nothing here', async (_, resource) => {
+    // AWS accepts such ARNs: moto tests/test_s3vectors/test_s3vector_policies.py (run against AWS)
+    // attaches a policy on bucket/amzn-s3-demo-vector-bucket in region "aws-region" to another bucket.
+    const name = await bucketWithIndex();
+    const policy = doc({ Sid: 'Elsewhere', Effect: 'Deny', Principal: '*', Action: 's3vectors:*', Resource: resource(name) });
+    await t.client.send(new PutVectorBucketPolicyCommand({ vectorBucketName: name, policy }));
+    await t.client.send(new PutVectorsCommand({ vectorBucketName: name, indexName: 'idx', vectors: [{ key: 'k', data: { float32: [1, 0] } }] }));
+    await t.client.send(new GetVectorBucketCommand({ vectorBucketName: name }));
+  });
+
+  it('a Resource that is no vector bucket or index ARN is rejected, naming the statement and element', async () => {
     const name = uniqueName('wild');
     await t.client.send(new CreateVectorBucketCommand({ vectorBucketName: name }));
-    const policy = doc({ Sid: 'Elsewhere', Effect: 'Deny', Principal: '*', Action: 's3vectors:*', Resource: resource(name) });
+    const resource = `arn:aws:s3:::${name}/*`;
+    const policy = doc({ Sid: 'Elsewhere', Effect: 'Deny', Principal: '*', Action: 's3vectors:*', Resource: resource });
     const e = await expectAwsError(t.client.send(new PutVectorBucketPolicyCommand({ vectorBucketName: name, policy })), 'ValidationException', 400);
-    expect(e.message).toContain(`Statement[0] (Sid "Elsewhere").Resource: Policy has invalid resource '${resource(name)}'`);
+    expect(e.message).toContain(`Statement[0] (Sid "Elsewhere").Resource: Policy has invalid resource '${resource}'`);
   });
 });

@@ -200,6 +200,24 @@ describe('bucket policies (moto test_s3vector_policies.py)', () => {
     await t.client.send(new DeleteVectorBucketPolicyCommand({ vectorBucketArn: bucketArn(bucket) }));
     expect(await answerOf(t.client.send(new GetVectorBucketPolicyCommand({ vectorBucketName: bucket })))).toEqual(NO_POLICY);
   });
+
+  it('test_put_vector_bucket_policy_by_name / _by_arn: the documentation example (aws-region, amzn-s3-demo-vector-bucket) is accepted on a bucket of another name and returned as put', async () => {
+    const bucket = await newBucket();
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          Action: 's3vectors:*',
+          Resource: `arn:aws:s3vectors:aws-region:${ACCOUNT}:bucket/amzn-s3-demo-vector-bucket`,
+        },
+      ],
+    };
+    await t.client.send(new PutVectorBucketPolicyCommand({ vectorBucketName: bucket, policy: JSON.stringify(policy) }));
+    const got = await t.client.send(new GetVectorBucketPolicyCommand({ vectorBucketArn: bucketArn(bucket) }));
+    expect(JSON.parse(got.policy!)).toEqual(policy);
+  });
 });
 
 describe('empty values on Get* of resources created without them', () => {

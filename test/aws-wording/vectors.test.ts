@@ -10,6 +10,7 @@ import {
   PutVectorsCommand,
   QueryVectorsCommand,
 } from '@aws-sdk/client-s3vectors';
+import { callOperation } from '../helpers/raw';
 import { ACCOUNT, REGION, startTestService, uniqueName, type TestService } from '../helpers/service';
 import { answerOf } from './answer';
 
@@ -177,5 +178,24 @@ describe('several violations in one request', () => {
       t.client.send(new CreateIndexCommand({ vectorBucketName: bucket, indexName: uniqueName('idx'), dimension: 0, distanceMetric: 'cosine' } as never)),
     );
     expect(answer.message).toBe("1 validation error detected. Value at '/dataType' failed to satisfy constraint: Member must not be null");
+  });
+});
+
+describe('a union with no member set', () => {
+  // AWS's server framework (smithy-rs, JsonParserGenerator.deserializeUnion in server mode) reads a
+  // union object without a variant as no value at all, so a required union (PutInputVector.data,
+  // QueryVectorsInput.queryVector) is reported as a missing member.
+  it.each([
+    ['PutVectors data {}', 'PutVectors', (index: string) => ({ vectorBucketName: bucket, indexName: index, vectors: [{ key: 'k', data: {} }] }), '/vectors/0/data'],
+    ['QueryVectors queryVector {}', 'QueryVectors', (index: string) => ({ vectorBucketName: bucket, indexName: index, topK: 1, queryVector: {} }), '/queryVector'],
+  ])('%s: "Member must not be null" at the union', async (_, operation, body, path) => {
+    const index = await newIndex();
+    const res = await callOperation(t.url, operation, body(index));
+    const message = `Value at '${path}' failed to satisfy constraint: Member must not be null`;
+    expect({ status: res.status, type: res.errorType, body: res.body }).toEqual({
+      status: 400,
+      type: 'ValidationException',
+      body: { message: `1 validation error detected. ${message}`, fieldList: [{ path, message }] },
+    });
   });
 });

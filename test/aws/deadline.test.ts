@@ -108,6 +108,26 @@ describe('request deadline', () => {
     expect(starts[1]).toBeGreaterThanOrEqual(ends[0]);
   });
 
+  it('work that never ends is given up on after a bounded wait: the environment does not answer 408 forever', async () => {
+    // A hung operation (a socket that never answers) would otherwise make every later request of
+    // this warm environment wait for it and time out: Lambda keeps an environment whose
+    // invocations succeed, so it would never be replaced.
+    let calls = 0;
+    const inner = async (): Promise<APIGatewayProxyResult> => {
+      if (calls++ === 0) await new Promise(() => undefined);
+      return { statusCode: 200, headers: {}, body: '{}' };
+    };
+    const warn = jest.fn();
+    const handler = withDeadline(inner, 'PutVectors', { log: { warn }, stuckAfterMs: 1_000 });
+    const noEpoch = () => ({ ...event({}), requestContext: { requestId: 'r' } }) as unknown as APIGatewayProxyEvent;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6 && statuses[statuses.length - 1] !== 200; i++) statuses.push((await handler(noEpoch(), lambdaContext(1_500))).statusCode);
+    expect(statuses[0]).toBe(408);
+    expect(statuses[statuses.length - 1]).toBe(200);
+    expect(calls).toBe(2);
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ operation: 'PutVectors' }), expect.stringMatching(/gave up waiting/));
+  });
+
   it('ignores an implausible receive time (a replayed event), and the margin', () => {
     const now = Date.parse('2026-12-01T10:00:00Z');
     const replayed = event({}, now - 3_600_000);

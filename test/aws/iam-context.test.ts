@@ -135,8 +135,31 @@ describe('decisions shared across functions (catalog table, TTL)', () => {
     expect(iam.calls).toHaveLength(2);
   });
 
+  it('an answer read from the shared store expires when the stored one does, not a full TTL after the read', async () => {
+    // Function A asks IAM at t0; the policy then changes. Function B reads A's shared answer at
+    // t0+59 s. At t0+61 s the answer is older than the TTL: B must ask IAM again, not keep A's
+    // allow in its own cache until t0+119 s.
+    const table = 'shared-decisions-expiry';
+    await new DynamoCatalog(ddb, table).ensureTable();
+    const shared = new DynamoSharedStore(ddb, table);
+    const t0 = Date.now();
+    let now = t0;
+    let answer = 'allowed';
+    const iam = stubIam(() => answer, { tags: {}, contextKeys: [] });
+    const options = { iam, shared, cacheSeconds: 60, now: () => new Date(now) };
+    expect((await pipeline(options)('GetVectorBucket', getBucket(), alice)).statusCode).toBe(200);
+    answer = 'implicitDeny';
+    const functionB = pipeline(options);
+    now = t0 + 59_000;
+    expect((await functionB('GetVectorBucket', getBucket(), alice)).statusCode).toBe(200);
+    expect(iam.calls).toHaveLength(1);
+    now = t0 + 61_000;
+    expect((await functionB('GetVectorBucket', getBucket(), alice)).statusCode).toBe(403);
+    expect(iam.calls).toHaveLength(2);
+  });
+
   it('an unexpected shared item is a miss, never an answer', async () => {
-    const garbage = { get: async () => 'yes', put: async () => undefined };
+    const garbage = { get: async () => ({ value: 'yes', expiresAt: Date.now() + 60_000 }), put: async () => undefined };
     const iam = stubIam(() => 'implicitDeny');
     expect((await pipeline({ iam, shared: garbage })('GetVectorBucket', getBucket(), alice)).statusCode).toBe(403);
     expect(iam.calls).toHaveLength(1);

@@ -96,6 +96,31 @@ describe('response size in the AWS deployment', () => {
       });
       expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThan(LAMBDA_REQUEST_LIMIT - 8 * 1024);
     }
-    expect([1024, 1536, 3072, 4096].map(vectorsPerPut)).toEqual([290, 194, 97, 72]);
+    expect([1024, 1536, 3072, 4096].map(vectorsPerPut)).toEqual([254, 169, 85, 63]);
+  });
+
+  it('the ceilings fit real embeddings (unit-length float32) as the JS SDK and boto3 write them', () => {
+    // Unit-length embeddings have small components (about 1/sqrt(d)): 17 significant digits after
+    // "-0.0" or "-0.00", and boto3's json.dumps puts ", " between them — 22–23 bytes per value, more
+    // than the sin()-based data above. boto3 is the most common client of S3 Vectors.
+    let seed = 20261201;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) + 0.5) / 2 ** 31;
+    const gaussian = () => Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random());
+    const embedding = (d: number) => {
+      const v = Array.from({ length: d }, gaussian);
+      const norm = Math.hypot(...v);
+      return v.map((x) => Math.fround(x / norm));
+    };
+    // Python's json.dumps: ", " and ": " separators (botocore's rest-json serializer uses the defaults).
+    const boto3Json = (value: unknown) => JSON.stringify(value).replace(/,(?=[-\d"{[])/g, ', ').replace(/":(?=[-\d"{[tfn])/g, '": ');
+    for (const d of [384, 768, 1024, 1536, 3072, 4096]) {
+      const n = Math.min(500, vectorsPerPut(d));
+      const pool = Array.from({ length: 8 }, () => embedding(d));
+      const body = { vectorBucketName: 'media-embeddings', indexName: 'movies', vectors: Array.from({ length: n }, (_, i) => ({ key: `doc-${i}`, data: { float32: pool[i % 8] } })) };
+      for (const text of [JSON.stringify(body), boto3Json(body)]) {
+        // The event carries the body as a JSON string, plus headers and the request context.
+        expect({ d, n, bytes: Buffer.byteLength(JSON.stringify(text)) + 8 * 1024 < LAMBDA_REQUEST_LIMIT }).toEqual({ d, n, bytes: true });
+      }
+    }
   });
 });

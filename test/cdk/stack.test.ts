@@ -82,7 +82,7 @@ describe('API Gateway', () => {
   test('API Gateway’s own answers (oversize body, failed invoke, timeout) are modeled errors; functions cap their answers at Lambda’s 6 MB', () => {
     const responses = Object.fromEntries(ofType('AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]));
     expect(responses.REQUEST_TOO_LARGE).toMatchObject({ StatusCode: '413', ResponseParameters: { 'gatewayresponse.header.x-amzn-ErrorType': "'ValidationException'" } });
-    expect(JSON.parse(responses.REQUEST_TOO_LARGE.ResponseTemplates['application/json']).message).toMatch(/1024-d: 290, 1536-d: 194, 3072-d: 97, 4096-d: 72/);
+    expect(JSON.parse(responses.REQUEST_TOO_LARGE.ResponseTemplates['application/json']).message).toMatch(/1024-d: 254, 1536-d: 169, 3072-d: 85, 4096-d: 63/);
     expect(responses.INTEGRATION_FAILURE.ResponseParameters['gatewayresponse.header.x-amzn-ErrorType']).toBe("'InternalServerException'");
     expect(responses.INTEGRATION_TIMEOUT.ResponseParameters['gatewayresponse.header.x-amzn-ErrorType']).toBe("'RequestTimeoutException'");
     for (const spec of operationSpecs) {

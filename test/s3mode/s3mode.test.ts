@@ -548,13 +548,13 @@ describe('S3 mode (bundled handlers, s3rver + dynalite, s3+ddb://)', () => {
     expect(bodyBytes(six)).toBeGreaterThan(6 * 2 ** 20);
     const over6 = await client.send(new PutVectorsCommand({ vectorBucketName, indexName: 'd1024', vectors: six })).catch((e: Error) => e);
     expect(over6).toBeInstanceOf(InternalServerException);
-    expect((over6 as Error).message).toContain('1024-d: 290');
+    expect((over6 as Error).message).toContain('1024-d: 254');
     // Over API Gateway's 10 MB.
     const ten = make(500, 1024, 'ten').map((v) => ({ ...v, key: v.key.padEnd(600, '-') }));
     expect(bodyBytes(ten)).toBeGreaterThan(10 * 2 ** 20);
     const over10 = await client.send(new PutVectorsCommand({ vectorBucketName, indexName: 'd1024', vectors: ten })).catch((e: Error) => e);
     expect(over10).toBeInstanceOf(ValidationException);
-    expect((over10 as Error).message).toMatch(/API Gateway: 10 MB.*4096-d: 72/);
+    expect((over10 as Error).message).toMatch(/API Gateway: 10 MB.*4096-d: 63/);
     const written = await client.send(new GetVectorsCommand({ vectorBucketName, indexName: 'd1024', keys: ['ok-0', 'six-0', ten[0].key] }));
     expect(written.vectors?.map((v) => v.key)).toEqual(['ok-0']);
 

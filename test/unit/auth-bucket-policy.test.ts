@@ -39,6 +39,14 @@ describe('checkBucketPolicy', () => {
     ['a wildcard service part', policy(stmt({ Resource: 'arn:aws:s3vec*:us-east-1:123456789012:bucket/media-embeddings/index/*' }))],
     ['a NotResource with wildcards', policy(stmt({ Resource: undefined, NotResource: 'arn:aws:s3vectors:*:*:bucket/media-embeddings/index/secret' }))],
     ['a policy variable in the index name', policy(stmt({ Resource: `${B}/index/\${aws:username}` }))],
+    // AWS accepts vector ARNs of other buckets, regions and accounts (they govern nothing here):
+    // moto tests/test_s3vectors/test_s3vector_policies.py::test_put_vector_bucket_policy_by_name, run against AWS.
+    ['the documentation example ARN (aws-region, another bucket), as AWS does', policy(stmt({ Resource: 'arn:aws:s3vectors:aws-region:123456789012:bucket/amzn-s3-demo-vector-bucket' }))],
+    ['a resource in another bucket', policy(stmt({ Resource: 'arn:aws:s3vectors:us-east-1:123456789012:bucket/other/*' }))],
+    ['another region, even with wildcards', policy(stmt({ Resource: 'arn:aws:s3vectors:us-west-2:*:bucket/media-embeddings/*' }))],
+    ['another account', policy(stmt({ Resource: 'arn:aws:s3vectors:*:999999999999:bucket/*' }))],
+    ['another bucket by wildcard', policy(stmt({ Resource: 'arn:aws:s3vectors:*:*:bucket/other-*' }))],
+    ['an index of another bucket', policy(stmt({ Resource: 'arn:aws:s3vectors:us-east-1:123456789012:bucket/other/index/idx' }))],
   ])('accepts %s', (_, json) => {
     expect(() => checkBucketPolicy(json, B)).not.toThrow();
   });
@@ -57,10 +65,7 @@ describe('checkBucketPolicy', () => {
     ['an S3 action', policy(stmt({ Action: 's3:GetObject' })), /invalid action 's3:GetObject'/],
     ['an unknown s3vectors action', policy(stmt({ Action: 's3vectors:QueryVector' })), /invalid action 's3vectors:QueryVector'/],
     ['no Resource', policy(stmt({ Resource: undefined })), /Resource/],
-    ['a resource in another bucket', policy(stmt({ Resource: 'arn:aws:s3vectors:us-east-1:123456789012:bucket/other/*' })), /invalid resource/],
-    ['another region, even with wildcards', policy(stmt({ Resource: 'arn:aws:s3vectors:us-west-2:*:bucket/media-embeddings/*' })), /Statement\[0\]\.Resource: Policy has invalid resource 'arn:aws:s3vectors:us-west-2/],
-    ['another account', policy(stmt({ Resource: 'arn:aws:s3vectors:*:999999999999:bucket/*' })), /invalid resource/],
-    ['another bucket by wildcard', policy(stmt({ Resource: 'arn:aws:s3vectors:*:*:bucket/other-*' })), /invalid resource/],
+    ['an index path that is not an index', policy(stmt({ Resource: 'arn:aws:s3vectors:us-west-2:*:bucket/other/vector/x' })), /Statement\[0\]\.Resource: Policy has invalid resource 'arn:aws:s3vectors:us-west-2/],
     ['another service', policy(stmt({ Resource: 'arn:aws:s3:::media-embeddings/*' })), /invalid resource/],
     ['a path that is not an index', policy(stmt({ Resource: `${B}/vector/*` })), /invalid resource/],
     ['not an ARN', policy(stmt({ Resource: 'bucket/media-embeddings' })), /Statement\[0\]\.Resource has invalid resource/],

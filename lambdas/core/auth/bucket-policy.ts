@@ -1,6 +1,6 @@
 // Accepts the IAM resource policies that can govern a vector bucket, and identity policies for
 // `npm run iam`: the IAM grammar (./policy/document), then what only a bucket policy needs —
-// s3vectors actions, and resources that can match this bucket or one of its indexes.
+// s3vectors actions, and resources that are vector bucket or index ARNs (see VECTOR_RESOURCE).
 import { ValidationError } from '../errors';
 import { canMatchBucket } from './policy/bucket-scope';
 import { asList, isObject, policyProblem, statementName, type Problem } from './policy/document';
@@ -18,11 +18,18 @@ function checkActions(statement: Record<string, unknown>, at: string): Problem {
   return undefined;
 }
 
+// Amazon S3 Vectors accepts a Resource naming another vector bucket, region or account: moto's
+// tests/test_s3vectors/test_s3vector_policies.py (test_put_vector_bucket_policy_by_name/_by_arn,
+// test_delete_vector_bucket_policy_by_name/_by_arn, run against AWS) attach the documentation's
+// `arn:aws:s3vectors:aws-region:<account>:bucket/amzn-s3-demo-vector-bucket` to a bucket of another
+// name. Such a statement governs nothing here. What is no vector bucket or index ARN is refused.
+const VECTOR_RESOURCE = /^arn:[^:]+:s3vectors:[^:]*:[^:]*:bucket\/[^/]+(\/index\/[^/]+|\/\*)?$/;
+
 function checkResources(statement: Record<string, unknown>, at: string, bucketArn: string): Problem {
   const element = statement.Resource !== undefined ? 'Resource' : 'NotResource';
   for (const resource of asList(statement[element]) as string[]) {
     // A bucket policy only ever governs its own bucket, so `*` means "this bucket and its indexes".
-    if (!canMatchBucket(resource, bucketArn)) {
+    if (!canMatchBucket(resource, bucketArn) && !VECTOR_RESOURCE.test(resource)) {
       return `${at}.${element}: Policy has invalid resource '${resource}': it can match neither ${bucketArn} nor an index in it.`;
     }
   }

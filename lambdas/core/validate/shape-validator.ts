@@ -112,7 +112,7 @@ class Walker {
     let present = 0;
     for (const [name, ref] of Object.entries(members)) {
       const member = value[name];
-      if (member === undefined || member === null) {
+      if (member === undefined || member === null || this.isEmptyUnion(ref, member)) {
         if (required.has(name)) this.add(`${path}/${name}`, violated(`${path}/${name}`, 'must not be null'));
       } else {
         present++;
@@ -123,6 +123,12 @@ class Walker {
     if (shape.union && present !== 1) {
       this.add(path, violated(path, `must have exactly one of ${Object.keys(members).join(', ')} set`));
     }
+  }
+
+  // smithy-rs reads a union object that sets no variant as no value (JsonParserGenerator,
+  // deserializeUnion): a required union given `{}` is a missing member, as AWS reports it.
+  private isEmptyUnion(ref: MemberRef, value: unknown): boolean {
+    return !!shapes[ref.shape]?.union && isPlainObject(value) && Object.values(value).every((v) => v === undefined || v === null);
   }
 
   private list(shape: Shape, value: unknown, path: string): void {
