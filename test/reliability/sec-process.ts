@@ -34,7 +34,8 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
     const timer = setTimeout(() => reject(new Error(`server did not start: ${p.output()}`)), timeoutMs);
     const check = () => {
       const m = /listening on (http:\/\/[^\s]+)/.exec(p.output());
-      if (m) {
+      // The credentials part follows the listening line: wait for it too.
+      if (m && /Root credentials|AUTHENTICATION IS OFF/.test(p.output())) {
         clearTimeout(timer);
         resolve(m[1]);
       }
