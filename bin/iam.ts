@@ -2,6 +2,7 @@
 // stored in its catalog. While the server runs, the CLI goes through the server's embedded DynamoDB
 // endpoint (<data-dir>/catalog-endpoint); otherwise it opens the catalog files itself.
 // Secret access keys are printed once, to stdout, by create-access-key, and nowhere else.
+import '../lambdas/local/quiet-sdk';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';

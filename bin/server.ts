@@ -1,6 +1,7 @@
 // `npm start`: the S3 Vectors API on http://127.0.0.1:8000, data under ./data, SigV4 required.
 // Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failure, 2 bad usage, 3 the port cannot be bound,
 // 4 the data directory cannot be used.
+import '../lambdas/local/quiet-sdk';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
@@ -10,8 +11,6 @@ import { startLocalService } from '../lambdas/local/local-service';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/local/root-credentials';
 import { logger } from '../lambdas/runtime/logger';
 
-// The SDK here only talks to the embedded catalog: its Node-version notice is noise at start-up.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // Everything the server creates (catalog, vectors, keys) is readable by its own user only.
 process.umask(0o077);
 

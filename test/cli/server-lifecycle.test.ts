@@ -99,6 +99,7 @@ describe('stopping', () => {
     const stopMs = Date.now() - signalled;
     expect(stopMs).toBeLessThan(5_000);
     expect(server.output()).toMatch(/stopped \(SIGTERM, \d+ ms\)/);
+    expect(server.output()).not.toContain('NodeVersionSupportWarning');
 
     const again = await startServerProcess(dataDir);
     procs.push(again);
