@@ -1,12 +1,11 @@
 // `open-s3vectors health`: the container's health check. Calls the API itself (a signed
 // ListVectorBuckets with the root key from the environment or the data folder), so "healthy" means
 // the server answers requests, not just that the port is open. Exit 0 healthy, 1 not.
+import '../lambdas/local/quiet-sdk';
 import { ListVectorBucketsCommand, S3VectorsClient } from '@aws-sdk/client-s3vectors';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT_CREDENTIALS_FILE } from '../lambdas/local/root-credentials';
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 function credentials(): { accessKeyId: string; secretAccessKey: string } {
   const { S3V_ROOT_ACCESS_KEY_ID: accessKeyId, S3V_ROOT_SECRET_ACCESS_KEY: secretAccessKey } = process.env;

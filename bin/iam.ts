@@ -2,6 +2,7 @@
 // stored in its catalog. While the server runs, the CLI goes through the server's embedded DynamoDB
 // endpoint (<data-dir>/catalog-endpoint); otherwise it opens the catalog files itself.
 // Secret access keys are printed once, to stdout, by create-access-key, and nowhere else.
+import '../lambdas/local/quiet-sdk';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,9 +11,12 @@ import { userPrincipal } from '../lambdas/core/auth/principal';
 import { serviceConfigFromEnv } from '../lambdas/core/config';
 import { ServiceError } from '../lambdas/core/errors';
 import { openDataDirCatalog } from '../lambdas/local/open-catalog';
+import { loadSecretSealer } from '../lambdas/local/secret-key';
 
 // The SDK here only talks to the local catalog: its Node-version notice is noise on a CLI's stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Whatever this creates in the data directory (catalog files, secret.key) is the owner's alone.
+process.umask(0o077);
 
 const USAGE = `Usage: npm run iam -- <command> [--data-dir ./data] [--json]
 
@@ -54,7 +58,9 @@ async function openCatalog(dataDir: string): Promise<Catalog> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  return { store: new DynamoIdentityStore(opened.client, opened.table), via: opened.via, close: opened.close };
+  // Secret access keys are sealed with the data directory's key, as the server stores them.
+  const store = new DynamoIdentityStore(opened.client, opened.table, undefined, loadSecretSealer(dataDir));
+  return { store, via: opened.via, close: opened.close };
 }
 
 function readPolicyFile(file: string): string {

@@ -1,16 +1,32 @@
 // `npm start`: the S3 Vectors API on http://127.0.0.1:8000, data under ./data, SigV4 required.
-import { mkdirSync } from 'node:fs';
+// Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failure, 2 bad usage, 3 the port cannot be bound,
+// 4 the data directory cannot be used.
+import '../lambdas/local/quiet-sdk';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { serviceConfigFromEnv } from '../lambdas/core/config';
 import { startLocalService } from '../lambdas/local/local-service';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/local/root-credentials';
 import { logger } from '../lambdas/runtime/logger';
+import { consoleFromEnv } from '../lambdas/console/route';
 import { usage, VERSION } from './usage';
 
-// The SDK's notice about Node releases it will drop is noise for a server on a Node we support.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-import { consoleFromEnv } from '../lambdas/console/route';
+// Everything the server creates (catalog, vectors, keys) is readable by its own user only.
+process.umask(0o077);
+
+/** Stops within this much after SIGTERM/SIGINT: requests in flight finish, then connections are cut. */
+const SHUTDOWN_GRACE_MS = 4_000;
+
+class StartError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +54,28 @@ function isLoopback(host: string): boolean {
   return host === '::1';
 }
 
+/** Fails with exit code 4 and the reason when `dataDir` cannot be created or written. */
+function checkDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const probe = join(dataDir, `.write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new StartError(`error: the data directory ${dataDir} is not usable (${err.code ?? err.message}): pass a writable folder with --data-dir or S3V_DATA_DIR`, 4);
+  }
+}
+
+function startFailure(error: unknown, host: string, port: number, dataDir: string): unknown {
+  const err = error as NodeJS.ErrnoException;
+  if (err?.code === 'EADDRINUSE') return new StartError(`error: port ${port} on ${host} is already in use: stop the other server or pass --port (or S3V_PORT)`, 3);
+  if (err?.code === 'EACCES' && err.syscall === 'listen') return new StartError(`error: no permission to listen on ${host}:${port}: choose a port above 1023 with --port`, 3);
+  if (err?.code === 'EADDRNOTAVAIL') return new StartError(`error: ${host} is not an address of this machine: pass --host`, 3);
+  if (/another server is using this data directory/.test(String(err?.message))) return new StartError(`error: ${err.message} (${dataDir}): stop it or pass another --data-dir`, 4);
+  return error;
+}
+
 function printCredentials(url: string, region: string, accessKeyId: string, secretAccessKey: string, where: string): void {
   console.log(`
 Root credentials (${where}):
@@ -61,39 +99,63 @@ async function main(): Promise<void> {
   const dataDir = values['data-dir']!;
   const host = values.host!;
   const authOff = values['no-auth'] || process.env.S3V_AUTH === 'off';
+  const port = Number(values.port);
   if (authOff && !isLoopback(host)) {
-    throw new Error(`Refusing to serve without authentication on ${host}: only loopback addresses may run with S3V_AUTH=off`);
+    throw new StartError(`Refusing to serve without authentication on ${host}: only loopback addresses may run with S3V_AUTH=off`, 2);
   }
-  mkdirSync(dataDir, { recursive: true });
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StartError(`error: --port must be a number from 0 to 65535, not '${values.port}'`, 2);
+  checkDataDir(dataDir);
   const root = authOff ? undefined : loadRootCredentials(dataDir);
   const service = await startLocalService({
     dataDir,
     config,
     host,
-    port: Number(values.port),
+    port,
     auth: root ? { root: root.credentials } : 'off',
     extraRoutes: (context) => consoleFromEnv(context),
+  }).catch((error) => {
+    throw startFailure(error, host, port, dataDir);
   });
   logger.info({ url: service.url, dataDir, region: config.region, accountId: config.accountId, auth: !authOff }, 'S3 Vectors endpoint ready');
   console.log(`open-s3vectors listening on ${service.url} (data in ${dataDir}, region ${config.region}, account ${config.accountId})`);
   if (process.env.S3V_CONSOLE !== 'off') console.log(`console: ${service.url}/console`);
   if (authOff) {
     console.warn('\n*** AUTHENTICATION IS OFF: every request is accepted as the root user, unsigned. Local throwaway use only. ***\n');
-  } else if (root!.source !== 'environment') {
-    const where = root!.source === 'generated' ? `generated now, saved to ${dataDir}/${ROOT_CREDENTIALS_FILE}` : `from ${dataDir}/${ROOT_CREDENTIALS_FILE}`;
-    printCredentials(service.url, config.region, root!.credentials.accessKeyId, root!.credentials.secretAccessKey, where);
+  } else if (root!.source === 'generated') {
+    // The secret is shown this once; afterwards only where it is kept.
+    printCredentials(service.url, config.region, root!.credentials.accessKeyId, root!.credentials.secretAccessKey, `generated now, saved to ${join(dataDir, ROOT_CREDENTIALS_FILE)}`);
+  } else if (root!.source === 'file') {
+    console.log(`Root credentials: access key ${root!.credentials.accessKeyId}; the secret is in ${join(dataDir, ROOT_CREDENTIALS_FILE)} (readable by you only)`);
   } else {
     console.log('Root credentials: from S3V_ROOT_ACCESS_KEY_ID / S3V_ROOT_SECRET_ACCESS_KEY');
   }
-  const stop = async () => {
-    await service.close();
-    process.exit(0);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      console.error(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    const started = Date.now();
+    logger.info({ signal }, 'stopping: finishing requests in flight');
+    try {
+      await service.close({ graceMs: SHUTDOWN_GRACE_MS });
+      console.log(`open-s3vectors stopped (${signal}, ${Date.now() - started} ms)`);
+      process.exit(0);
+    } catch (error) {
+      console.error(`error while stopping: ${(error as Error)?.message ?? error}`);
+      process.exit(1);
+    }
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 main().catch((error) => {
+  if (error instanceof StartError) {
+    console.error(error.message);
+    process.exit(error.exitCode);
+  }
   logger.error({ err: error }, 'failed to start');
   console.error(String(error?.message ?? error));
   process.exit(1);

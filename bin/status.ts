@@ -2,6 +2,7 @@
 // indexes, the last maintenance run and when the next one is due. Works while the server runs: the
 // catalog is read through the server's published DynamoDB endpoint (dynalite's LevelDB admits one
 // process), the Lance tables are read directly (any number of readers).
+import '../lambdas/local/quiet-sdk';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -3,7 +3,9 @@
 //   IAMUSER#<name>  USER            the user (enabled, createdAt)
 //   IAMUSER#<name>  POLICY#<policy> an inline policy (document)
 //   IAMUSER#<name>  KEY#<id>        a pointer to the user's access key, for deleteUser
-//   IAMKEY#<id>     KEY             the access key: userName and secret (never logged)
+//   IAMKEY#<id>     KEY             the access key: userName and the secret sealed with the data
+//                                   directory's key (sealedSecret); records from before sealing
+//                                   hold it in plaintext (secretAccessKey) and are sealed when read
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -16,7 +18,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError, NotFoundError } from '../core/errors';
-import { checkAttachPolicy, checkUserName, generateAccessKey, type AccessKey, type IamUser, type IdentityStore } from '../core/auth/identities';
+import {
+  checkAttachPolicy,
+  checkUserName,
+  generateAccessKey,
+  type AccessKey,
+  type IamUser,
+  type IdentityStore,
+  type SecretSealer,
+} from '../core/auth/identities';
 
 const USER = 'USER';
 const userPk = (name: string) => `IAMUSER#${name}`;
@@ -30,13 +40,45 @@ export class DynamoIdentityStore implements IdentityStore {
     private readonly client: DynamoDBClient,
     private readonly table: string,
     private readonly clock: () => Date = () => new Date(),
+    /** Without one, secrets are stored in plaintext (only for stores nobody else can read). */
+    private readonly sealer?: SecretSealer,
   ) {}
 
   async findByAccessKey(accessKeyId: string) {
     const key = await this.get(keyPk(accessKeyId), 'KEY');
     if (!key) return undefined;
+    const secretAccessKey = await this.secretOf(accessKeyId, key);
+    if (secretAccessKey === undefined) return undefined;
     const user = await this.loadUser(key.userName as string);
-    return user && { user, secretAccessKey: key.secretAccessKey as string };
+    return user && { user, secretAccessKey };
+  }
+
+  /** The key's secret: unsealed, or (an older plaintext record) sealed now and the plaintext removed. */
+  private async secretOf(accessKeyId: string, key: Record<string, unknown>): Promise<string | undefined> {
+    if (typeof key.sealedSecret === 'string') {
+      if (!this.sealer) throw new Error('the catalog holds sealed secrets, but no secret key was given to open them');
+      try {
+        return this.sealer.open(key.sealedSecret, accessKeyId);
+      } catch {
+        // Sealed with another data directory's key (secret.key lost or replaced): the key cannot verify anything.
+        return undefined;
+      }
+    }
+    const plain = key.secretAccessKey as string | undefined;
+    if (plain !== undefined && this.sealer) {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: keyPk(accessKeyId), sk: 'KEY' }),
+          UpdateExpression: 'SET sealedSecret = :s REMOVE secretAccessKey',
+          ConditionExpression: 'secretAccessKey = :p',
+          ExpressionAttributeValues: marshall({ ':s': this.sealer.seal(plain, accessKeyId), ':p': plain }),
+        }),
+      ).catch((e) => {
+        if (!isConditionFailure(e)) throw e; // sealed meanwhile by another reader
+      });
+    }
+    return plain;
   }
 
   async createUser(name: string): Promise<IamUser> {
@@ -60,7 +102,9 @@ export class DynamoIdentityStore implements IdentityStore {
   async createAccessKey(userName: string): Promise<AccessKey> {
     await this.requireUser(userName);
     const key = generateAccessKey(userName, this.clock());
-    await this.put({ pk: keyPk(key.accessKeyId), sk: 'KEY', ...key });
+    const { secretAccessKey, ...rest } = key;
+    const secret = this.sealer ? { sealedSecret: this.sealer.seal(secretAccessKey, key.accessKeyId) } : { secretAccessKey };
+    await this.put({ pk: keyPk(key.accessKeyId), sk: 'KEY', ...rest, ...secret });
     await this.put({ pk: userPk(userName), sk: `KEY#${key.accessKeyId}`, createdAt: key.createdAt });
     return key;
   }

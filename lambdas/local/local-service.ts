@@ -14,7 +14,9 @@ import { runMaintenanceOnce, startMaintenanceLoop, type MaintenanceLoop } from '
 import { createDeps } from '../runtime/deps';
 import type { PipelineSteps } from '../runtime/pipeline';
 import { removeCatalogEndpoint, writeCatalogEndpoint } from './catalog-endpoint';
-import { startDynalite } from './dynalite';
+import { catalogClient, catalogSocketPath, startDynalite } from './dynalite';
+import { privateDataDir } from './private-files';
+import { loadSecretSealer } from './secret-key';
 import { startLocalServer, type ExtraRoute } from './server';
 
 export interface LocalServiceOptions {
@@ -44,7 +46,12 @@ export interface LocalService {
   maintenance?: MaintenanceLoop;
   /** One maintenance pass until every index is caught up, with or without the timer. */
   runMaintenance(): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Stops: no new connections, requests in flight answered (cut after `graceMs`; at once without
+   * it), maintenance stopped between actions (with `graceMs`, not waited for past it: a killed
+   * action leaves its index as it was), then the stores and the catalog closed (dynalite flushes LevelDB).
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 function authSteps(config: ServiceConfig, identities: IdentityStore, auth: LocalServiceOptions['auth']): PipelineSteps {
@@ -59,28 +66,39 @@ export const CATALOG_TABLE = 's3vectors-catalog';
 
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
   const dataDir = resolve(options.dataDir);
-  mkdirSync(join(dataDir, 'vectors'), { recursive: true });
-  if (!options.inMemoryCatalog) mkdirSync(join(dataDir, 'catalog'), { recursive: true });
-  const dynamo = await startDynalite(options.inMemoryCatalog ? undefined : join(dataDir, 'catalog'));
+  // Secrets live here (root credentials, the sealing key, the catalog): the owner only.
+  privateDataDir(dataDir);
+  mkdirSync(join(dataDir, 'vectors'), { recursive: true, mode: 0o700 });
+  if (!options.inMemoryCatalog) mkdirSync(join(dataDir, 'catalog'), { recursive: true, mode: 0o700 });
+  // dynalite checks no signatures: it answers on a Unix socket in a 0700 folder, not on a port.
+  const dynamo = await startDynalite(options.inMemoryCatalog ? undefined : join(dataDir, 'catalog'), {
+    socketPath: catalogSocketPath(dataDir),
+  });
   // dynalite's files admit one process; `npm run iam` and `npm run status` use this endpoint meanwhile.
-  if (!options.inMemoryCatalog) writeCatalogEndpoint(dataDir, dynamo.endpoint);
-  const client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: options.config.region,
-    // dynalite checks no signatures; the client still wants something to sign with.
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const deps = createDeps({
-    config: options.config,
-    table: CATALOG_TABLE,
-    dynamo: client,
-    storage: options.storage ?? { uri: join(dataDir, 'vectors') },
-    soleCatalogWriter: true,
-  });
-  await deps.catalogTable.ensureTable();
-  const identities = new DynamoIdentityStore(client, CATALOG_TABLE);
-  const steps = authSteps(options.config, identities, options.auth);
-  const server = await startLocalServer({ deps, host: options.host, port: options.port, steps, extraRoutes: options.extraRoutes?.({ deps, steps }) });
+  if (!options.inMemoryCatalog) writeCatalogEndpoint(dataDir, dynamo.address);
+  const client: DynamoDBClient = catalogClient(dynamo.address, options.config.region);
+  let deps: ReturnType<typeof createDeps>;
+  let identities: DynamoIdentityStore;
+  let server: Awaited<ReturnType<typeof startLocalServer>>;
+  try {
+    deps = createDeps({
+      config: options.config,
+      table: CATALOG_TABLE,
+      dynamo: client,
+      storage: options.storage ?? { uri: join(dataDir, 'vectors') },
+      soleCatalogWriter: true,
+    });
+    await deps.catalogTable.ensureTable();
+    identities = new DynamoIdentityStore(client, CATALOG_TABLE, undefined, loadSecretSealer(dataDir));
+    const steps = authSteps(options.config, identities, options.auth);
+    server = await startLocalServer({ deps, host: options.host, port: options.port, steps, extraRoutes: options.extraRoutes?.({ deps, steps }) });
+  } catch (error) {
+    // Nothing half-started stays behind (the catalog socket, LevelDB's lock) when the port is taken.
+    client.destroy();
+    if (!options.inMemoryCatalog) removeCatalogEndpoint(dataDir, dynamo.address);
+    await dynamo.close();
+    throw error;
+  }
   const maintenance = options.maintenance === false || process.env.S3V_MAINT === 'off' ? undefined : startMaintenanceLoop(deps, { config: options.maintenanceConfig });
   return {
     url: server.url,
@@ -91,12 +109,18 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       if (maintenance) await maintenance.runNow({ catchUp: true });
       else await runMaintenanceOnce(deps, { config: options.maintenanceConfig, catchUp: true });
     },
-    close: async () => {
-      await server.close();
-      await maintenance?.stop();
+    close: async ({ graceMs } = {}) => {
+      const deadline = Date.now() + (graceMs ?? 0);
+      const maintenanceStopped = maintenance?.stop();
+      await server.close(graceMs);
+      // Without a grace period (tests), wait for the action in flight however long it takes.
+      if (maintenanceStopped && graceMs === undefined) await maintenanceStopped;
+      else if (maintenanceStopped) {
+        await Promise.race([maintenanceStopped, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+      }
       await deps.store.close();
       client.destroy();
-      if (!options.inMemoryCatalog) removeCatalogEndpoint(dataDir, dynamo.endpoint);
+      if (!options.inMemoryCatalog) removeCatalogEndpoint(dataDir, dynamo.address);
       await dynamo.close();
     },
   };

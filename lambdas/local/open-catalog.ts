@@ -1,12 +1,12 @@
 // Commands beside the server (`npm run iam`, `npm run status`) reach a data directory's catalog
-// through the running server's published DynamoDB endpoint, or, with no server running, by opening
-// the files themselves (dynalite's LevelDB admits one process at a time).
+// through the running server's published endpoint (a Unix socket only its user can open), or, with
+// no server running, by opening the files themselves (dynalite's LevelDB admits one process at a time).
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoCatalog } from '../adapters/dynamo-catalog';
 import { readLiveCatalogEndpoint } from './catalog-endpoint';
-import { startDynalite, type EmbeddedDynamo } from './dynalite';
+import { catalogClient, catalogSocketPath, startDynalite, type EmbeddedDynamo } from './dynalite';
 import { CATALOG_TABLE } from './local-service';
 
 export interface OpenCatalog {
@@ -31,16 +31,11 @@ export async function openDataDirCatalog(dataDir: string): Promise<OpenCatalog> 
       );
       process.exit(1);
     });
-    mkdirSync(join(dataDir, 'catalog'), { recursive: true });
-    embedded = await startDynalite(join(dataDir, 'catalog'));
+    mkdirSync(join(dataDir, 'catalog'), { recursive: true, mode: 0o700 });
+    // Opened here, the catalog is as private as when the server holds it: a socket, no port.
+    embedded = await startDynalite(join(dataDir, 'catalog'), { socketPath: catalogSocketPath(dataDir) });
   }
-  const client = new DynamoDBClient({
-    endpoint: live ?? embedded!.endpoint,
-    region: 'us-east-1',
-    // dynalite checks no signatures; the client still wants something to sign with.
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 2,
-  });
+  const client = catalogClient(live ?? embedded!.address, 'us-east-1', 2);
   const close = async () => {
     client.destroy();
     await embedded?.close();

@@ -28,25 +28,51 @@ export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => boolean 
 export interface RunningServer {
   url: string;
   server: Server;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and resolves once every open request has been answered; after
+   * `graceMs` (0 by default) the connections still open are cut.
+   */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** A body over the limit: read to the end and dropped, so the client gets to read our 413. */
+class BodyTooLarge extends Error {}
+
+// Past this much of an oversized body, stop draining it and cut the connection.
+const MAX_DRAIN_BYTES = 256 * 1024 * 1024;
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const declared = Number(req.headers['content-length']);
+    let tooLarge = Number.isFinite(declared) && declared > limit;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new ProtocolError('RequestEntityTooLargeException', 413, `The request body exceeds ${limit} bytes`));
-        req.destroy();
-        return;
+      if (size > limit && !tooLarge) {
+        tooLarge = true;
+        chunks.length = 0;
       }
-      chunks.push(chunk);
+      if (!tooLarge) chunks.push(chunk);
+      else if (size > MAX_DRAIN_BYTES) {
+        req.destroy();
+        reject(new BodyTooLarge());
+      }
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
+}
+
+/** What AWS's front door answers for an oversized request, as an error the SDKs model. */
+function tooLargeResult(limit: number): APIGatewayProxyResult {
+  const error = new ProtocolError(
+    'ValidationException',
+    413,
+    `Request Too Long: the request body is larger than ${limit} bytes (${(limit / 1048576).toFixed(0)} MiB), the most a request may carry`,
+  );
+  const result = errorResult(error, randomUUID());
+  return { ...result, headers: { ...result.headers, connection: 'close' } };
 }
 
 function toEvent(req: IncomingMessage, rawPath: string, query: URLSearchParams, body: Buffer, match: NonNullable<ReturnType<typeof route>>): APIGatewayProxyEvent {
@@ -119,7 +145,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
         req.resume();
         return;
       }
-      const body = await readBody(req, maxBodyBytes);
+      let body: Buffer;
+      try {
+        body = await readBody(req, maxBodyBytes);
+      } catch (error) {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        if (!res.headersSent && !req.socket.destroyed) send(res, tooLargeResult(maxBodyBytes));
+        return;
+      }
       const event = toEvent(req, rawPath, query, body, match);
       send(res, await handlers.get(match.operation.name)!(event, localContext(match.operation.name)));
     } catch (error) {
@@ -132,10 +165,17 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
   return {
     url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
     server,
-    close: () =>
+    close: (graceMs = 0) =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        server.close(() => {
+          clearInterval(idle);
+          clearTimeout(cut);
+          resolve();
+        });
+        // Keep-alive connections go as soon as they are idle; requests in flight finish first.
+        server.closeIdleConnections();
+        const idle = setInterval(() => server.closeIdleConnections(), 25);
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
       }),
   };
 }

@@ -30,26 +30,48 @@ export interface DecisionRequest {
 
 export type Decider = (request: DecisionRequest) => Promise<Decision>;
 
-function lowerCaseHeaders(event: APIGatewayProxyEvent): Record<string, string> {
+/**
+ * Lower-case headers, every value kept: from multiValueHeaders when the event has them (a repeated
+ * header, in any letter case, is joined with ', ' and reported as repeated), else from headers.
+ */
+function lowerCaseHeaders(event: APIGatewayProxyEvent): { headers: Record<string, string>; repeated: Set<string> } {
+  const values = new Map<string, string[]>();
+  const add = (name: string, value: string | undefined) => {
+    if (value === undefined) return;
+    const key = name.toLowerCase();
+    const list = values.get(key);
+    if (list) list.push(value);
+    else values.set(key, [value]);
+  };
+  const multi = event.multiValueHeaders;
+  if (multi && Object.keys(multi).length) for (const [name, list] of Object.entries(multi)) for (const v of list ?? []) add(name, v);
+  else for (const [name, v] of Object.entries(event.headers ?? {})) add(name, v);
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
-  return headers;
+  const repeated = new Set<string>();
+  for (const [name, list] of values) {
+    headers[name] = list.join(', ');
+    if (list.length > 1) repeated.add(name);
+  }
+  return { headers, repeated };
 }
 
 /** Local mode: verify the request's SigV4 signature against known access keys. */
 export function sigv4Authenticator(lookup: SecretLookup<Caller>, region: string, now: () => Date = () => new Date()): Authenticator {
-  return (event) =>
-    verifySignature(
+  return (event) => {
+    const { headers, repeated } = lowerCaseHeaders(event);
+    return verifySignature(
       {
         method: event.httpMethod,
         path: event.path,
         query: (event.multiValueQueryStringParameters ?? {}) as Record<string, string[]>,
-        headers: lowerCaseHeaders(event),
+        headers,
+        repeatedHeaders: repeated,
         body: event.body ?? '',
       },
       lookup,
       { region, now: now(), services: ['s3vectors', 'execute-api'] },
     );
+  };
 }
 
 export function authenticateStep(authenticator: Authenticator): Step {

@@ -65,14 +65,6 @@ function startServer(): Promise<LocalService> {
   });
 }
 
-/** Until local-service publishes its catalog endpoint itself, publish it here from its DynamoDB client. */
-async function publishEndpoint(s: LocalService): Promise<void> {
-  if (existsSync(join(dataDir, CATALOG_ENDPOINT_FILE))) return;
-  const client = (s.deps.catalog as unknown as { client: { config: { endpoint(): Promise<{ protocol: string; hostname: string; port?: number }> } } }).client;
-  const e = await client.config.endpoint();
-  writeCatalogEndpoint(dataDir, `${e.protocol}//${e.hostname}:${e.port}`);
-}
-
 function userClient(key: { accessKeyId: string; secretAccessKey: string }, url: string): S3VectorsClient {
   const c = clientFor(url, key);
   clients.push(c);
@@ -141,8 +133,9 @@ describe('npm run iam, server running: the CLI goes through its published catalo
   beforeAll(async () => {
     service ??= await startServer();
     url = service.url;
-    await publishEndpoint(service);
-    expect(await readLiveCatalogEndpoint(dataDir)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(existsSync(join(dataDir, CATALOG_ENDPOINT_FILE))).toBe(true);
+    // A Unix socket in a 0700 folder, not a port any local process could reach.
+    expect(await readLiveCatalogEndpoint(dataDir)).toEqual({ socketPath: join(dataDir, 'run', 'catalog.sock') });
   });
 
   it('a user created while the server runs works at once; disable, enable and delete take effect at once', async () => {
@@ -168,7 +161,7 @@ describe('npm run iam, server running: the CLI goes through its published catalo
   it('falls back to the catalog files when the published endpoint is stale', async () => {
     await service!.close();
     service = undefined;
-    writeCatalogEndpoint(dataDir, 'http://127.0.0.1:9'); // nothing answers there
+    writeCatalogEndpoint(dataDir, { socketPath: join(dataDir, 'run', 'gone.sock') }); // nothing answers there
     expect(await readLiveCatalogEndpoint(dataDir)).toBeUndefined();
     expect(await iamOk(dataDir, 'list-users')).toMatch(/^reader\tenabled/);
   });

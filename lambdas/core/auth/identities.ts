@@ -65,11 +65,20 @@ export function generateAccessKey(userName: string, now: Date): AccessKey {
   return { accessKeyId: `AKIA${id}`, secretAccessKey: secret, userName, createdAt: Math.floor(now.getTime() / 1000) };
 }
 
+/**
+ * Seals secrets stored at rest (IAM secret access keys) so the store alone does not reveal them;
+ * `context` (the access key id) is bound to the sealed text.
+ */
+export interface SecretSealer {
+  seal(plain: string, context: string): string;
+  /** Throws when `sealed` was not sealed with this key and context. */
+  open(sealed: string, context: string): string;
+}
+
 export interface RootCredentials {
   accessKeyId: string;
   secretAccessKey: string;
 }
-
 
 /** An authenticated caller and the identity policies `authorize` needs, from one store read. */
 export interface Caller {

@@ -13,8 +13,10 @@ export interface SignedRequest {
   path: string;
   /** Decoded query parameters; repeated names as arrays. */
   query: Record<string, string | string[]>;
-  /** Lower-case header names. */
+  /** Lower-case header names; a header sent more than once holds its values joined with ', '. */
   headers: Record<string, string | undefined>;
+  /** Lower-case names of the headers that were sent more than once. */
+  repeatedHeaders?: ReadonlySet<string>;
   /** The body bytes as received (a string is hashed as UTF-8). */
   body: string | Uint8Array;
 }
@@ -188,7 +190,13 @@ export async function verifySignature<P = Principal>(
 ): Promise<P> {
   const header = req.headers.authorization;
   if (header === undefined || header.trim() === '') throw missingToken();
+  // Two Authorization headers reach AWS joined into one value, which does not parse: AWS's answer.
+  if (req.repeatedHeaders?.has('authorization')) {
+    throw incomplete(`'${ALGORITHM}' not a valid key=value pair (missing equal-sign) in Authorization header: '${header.slice(0, 512)}'.`);
+  }
   const auth = parseAuthorization(header.trim());
+  // A signed header sent twice is ambiguous (which value was signed?): it cannot carry a valid signature.
+  if (req.repeatedHeaders && ['host', 'x-amz-date', ...auth.signedHeaders].some((name) => req.repeatedHeaders!.has(name))) throw invalid();
   const dateHeader = req.headers['x-amz-date'];
   const signedAt = parseAmzDate(dateHeader);
   checkScope(auth, dateHeader!, opts);
