@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { serviceConfigFromEnv } from '../lambdas/core/config';
-import { startLocalService } from '../lambdas/local/local-service';
+import { startConfiguredService } from '../lambdas/cluster/start';
+import { BackendError } from '../lambdas/cluster/config';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/local/root-credentials';
 import { logger } from '../lambdas/runtime/logger';
 import { usage, VERSION } from './usage';
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(dataDir, { recursive: true });
   const root = authOff ? undefined : loadRootCredentials(dataDir);
-  const service = await startLocalService({
+  const service = await startConfiguredService({
     dataDir,
     config,
     host,
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  if (error instanceof BackendError) (console.error(error.message), process.exit(error.exitCode)); // one line: what to fix
   logger.error({ err: error }, 'failed to start');
   console.error(String(error?.message ?? error));
   process.exit(1);
