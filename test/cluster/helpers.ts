@@ -14,6 +14,8 @@ export const ROOT_KEYS = { accessKeyId: 'AKIDCLUSTERROOT00000', secretAccessKey:
 export interface Backend {
   env: Record<string, string>;
   dir: string;
+  /** s3rver's folder: one sub-folder per bucket. */
+  s3Directory: string;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startBackend(): Promise<Backend> {
   return {
     env,
     dir,
+    s3Directory: s3.directory,
     close: async () => {
       await s3.close();
       await dynamo.close();

@@ -4,7 +4,10 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runScript, spawnServer, startBackend, type Backend } from './helpers';
+import { readdirSync } from 'node:fs';
+import { CreateIndexCommand, CreateVectorBucketCommand, GetVectorsCommand, PutVectorsCommand } from '@aws-sdk/client-s3vectors';
+import { clientFor } from '../helpers/service';
+import { ROOT_KEYS, runScript, spawnServer, startBackend, type Backend } from './helpers';
 
 jest.setTimeout(180_000);
 
@@ -40,6 +43,26 @@ test('setup-storage creates the tables and the key once; a second run changes no
   expect(second.stdout).toMatch(/secret key .*: already there/);
   const server = await spawnServer(backend.env, dataDir());
   await server.stop();
+});
+
+test('vectors on S3 with the embedded catalog (one process): S3V_STORAGE_URI alone', async () => {
+  const options = { ...JSON.parse(backend.env.S3V_STORAGE_OPTIONS), dynamodb_endpoint: backend.env.S3V_DYNAMODB_ENDPOINT };
+  const env = { ...backend.env, S3V_DYNAMODB_ENDPOINT: '', S3V_CATALOG_TABLE: '', S3V_STORAGE_URI: 's3+ddb://vectors/solo?ddbTableName=commits', S3V_STORAGE_OPTIONS: JSON.stringify(options) };
+  const server = await spawnServer(env, dataDir());
+  const client = clientFor(server.url, ROOT_KEYS);
+  try {
+    await client.send(new CreateVectorBucketCommand({ vectorBucketName: 'solo' }));
+    await client.send(new CreateIndexCommand({ vectorBucketName: 'solo', indexName: 'idx', dataType: 'float32', dimension: 2, distanceMetric: 'cosine' }));
+    await client.send(new PutVectorsCommand({ vectorBucketName: 'solo', indexName: 'idx', vectors: [{ key: 'a', data: { float32: [1, 2] } }] }));
+    const got = await client.send(new GetVectorsCommand({ vectorBucketName: 'solo', indexName: 'idx', keys: ['a'], returnData: true }));
+    expect(got.vectors?.[0]?.data?.float32).toEqual([1, 2]);
+  } finally {
+    client.destroy();
+    await server.stop();
+  }
+  // The rows are in the bucket, under the URI's prefix.
+  const objects = readdirSync(join(backend.s3Directory, 'vectors'), { recursive: true }).map(String);
+  expect(objects.some((o) => o.startsWith('solo'))).toBe(true);
 });
 
 describe('bad configuration fails at start with one clear line', () => {
