@@ -10,6 +10,7 @@ import {
   CreateIndexCommand,
   CreateVectorBucketCommand,
   DeleteIndexCommand,
+  DeleteVectorBucketCommand,
   DeleteVectorsCommand,
   GetIndexCommand,
   GetVectorsCommand,
@@ -206,6 +207,13 @@ test('seeded mixed traffic through three processes, one killed and restarted: no
       await expect(on(p, 'GetIndex', (c) => c.send(new GetIndexCommand({ vectorBucketName: BUCKET, indexName: name })))).rejects.toMatchObject({ name: 'NotFoundException' });
       const listed = await on(next(), 'ListIndexes', (c) => c.send(new ListIndexesCommand({ vectorBucketName: BUCKET })));
       expect(listed.indexes?.map((x) => x.indexName)).toEqual([INDEX]);
+      // The same for buckets: one CreateVectorBucket wins, the deletion is seen everywhere at once.
+      const bucket = `tmp-bucket-${op}`;
+      const made = await Promise.allSettled([next(), next()].map((p) => on(p, 'CreateVectorBucket', (c) => c.send(new CreateVectorBucketCommand({ vectorBucketName: bucket })))));
+      expect(made.map((x) => (x.status === 'fulfilled' ? 'ok' : (x.reason as Error).name)).sort()).toEqual(['ConflictException', 'ok']);
+      await on(next(), 'DeleteVectorBucket', (c) => c.send(new DeleteVectorBucketCommand({ vectorBucketName: bucket })));
+      const buckets = await on(next(), 'ListVectorBuckets', (c) => c.send(new ListVectorBucketsCommand({})));
+      expect(buckets.vectorBuckets?.map((x) => x.vectorBucketName)).toEqual([BUCKET]);
     }
   }
   await restarting;
