@@ -95,3 +95,8 @@ export function storageBucket(uri: string): { bucket: string; prefix: string } |
   const m = /^s3(?:\+ddb)?:\/\/([^/?]+)\/?([^?]*)/.exec(uri);
   return m ? { bucket: m[1], prefix: m[2] } : undefined;
 }
+
+/** The vector storage the S3V_* variables name, for tools beside the server (`npm run status`). */
+export function storageFromEnv(env: NodeJS.ProcessEnv = process.env): LanceStoreOptions | undefined {
+  return backendFromEnv(env, env.S3V_REGION ?? env.AWS_REGION ?? 'us-east-1')?.storage;
+}

@@ -76,6 +76,10 @@ test('two processes maintaining one index never build it at the same time', asyn
   } finally {
     client.destroy();
   }
+  // `npm run status` with the same variables reads the shared catalog and store.
+  const status = await runScript('status.ts', ['--json', '--data-dir', backend.dir], backend.env);
+  expect(status.code).toBe(0);
+  expect(JSON.parse(status.stdout)).toEqual([expect.objectContaining({ index: 'bkt/idx', rows: 400 })]);
   const all = servers.flatMap((s, i) => spans(s.output(), i));
   expect(all.some((s) => s.action === 'vector-index')).toBe(true);
   const overlaps = all.flatMap((a) => all.filter((b) => b.process > a.process && a.start < b.end && b.start < a.end).map((b) => `${a.action}@p${a.process} overlaps ${b.action}@p${b.process}`));
