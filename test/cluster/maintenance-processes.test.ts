@@ -1,7 +1,7 @@
 // Two server processes with maintenance on, one index due for its ANN build: the builds (and every
 // other maintenance action) of that index never run on both processes at once. The actions' start
 // and end come from each process's own log.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateIndexCommand, CreateVectorBucketCommand, PutVectorsCommand, QueryVectorsCommand } from '@aws-sdk/client-s3vectors';
@@ -12,6 +12,7 @@ jest.setTimeout(240_000);
 
 let backend: Backend;
 const servers: ServerProcess[] = [];
+const dirs: string[] = [];
 
 beforeAll(async () => {
   backend = await startBackend();
@@ -21,6 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
   await backend?.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 interface Span {
@@ -56,7 +58,7 @@ test('two processes maintaining one index never build it at the same time', asyn
     S3V_MAINT_KEY_INDEX_MIN_ROWS: '300',
     S3V_MAINT_WORKER: 'off',
   };
-  servers.push(...(await Promise.all([0, 1].map((i) => spawnServer(env, mkdtempSync(join(tmpdir(), `s3v-maint-p${i}-`)))))));
+  servers.push(...(await Promise.all([0, 1].map((i) => spawnServer(env, dirs[dirs.push(mkdtempSync(join(tmpdir(), `s3v-cluster-maint-p${i}-`))) - 1])))));
   const client = clientFor(servers[0].url, ROOT_KEYS);
   try {
     await client.send(new CreateVectorBucketCommand({ vectorBucketName: 'bkt' }));

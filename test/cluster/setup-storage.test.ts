@@ -1,7 +1,7 @@
 // `npm run setup-storage` and the server's start-up checks on an external backend: set up once,
 // idempotent, and every misconfiguration refused at start with one clear line (no stack trace).
 import { existsSync, statSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
@@ -15,9 +15,17 @@ let backend: Backend;
 beforeAll(async () => {
   backend = await startBackend();
 });
-afterAll(() => backend?.close());
+afterAll(async () => {
+  await backend?.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
-const dataDir = () => mkdtempSync(join(tmpdir(), 's3v-cluster-data-'));
+const dirs: string[] = [];
+const dataDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 's3v-cluster-data-'));
+  dirs.push(dir);
+  return dir;
+};
 const oneLine = (text: string) => text.trim().split('\n').filter((l) => l.trim() !== '');
 
 test('the server refuses a backend that is not set up, and says to run setup-storage', async () => {

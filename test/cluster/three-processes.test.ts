@@ -3,7 +3,7 @@
 // vector is there with its exact value and metadata, nothing deleted comes back, no 5xx except the
 // killed process's dropped connection, reads on one process see writes acknowledged by another.
 import { writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -71,6 +71,7 @@ afterAll(async () => {
   for (const c of clients) c?.destroy();
   await Promise.all(servers.map((s) => s?.stop()));
   await backend?.close();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 test('seeded mixed traffic through three processes, one killed and restarted: nothing acknowledged lost, nothing deleted back', async () => {
