@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoIdentityStore } from '../lambdas/adapters/dynamo-identities';
+import { aesGcmSealer } from '../lambdas/adapters/secret-sealer';
 import { userPrincipal } from '../lambdas/core/auth/principal';
 import { serviceConfigFromEnv } from '../lambdas/core/config';
 import { ServiceError } from '../lambdas/core/errors';
@@ -58,8 +59,9 @@ async function openCatalog(dataDir: string): Promise<Catalog> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  // Secret access keys are sealed with the data directory's key, as the server stores them.
-  const store = new DynamoIdentityStore(opened.client, opened.table, undefined, loadSecretSealer(dataDir));
+  // Secret access keys are sealed as the server seals them: the shared key file, or the data directory's.
+  const sealer = opened.secretKey ? aesGcmSealer(opened.secretKey) : loadSecretSealer(dataDir);
+  const store = new DynamoIdentityStore(opened.client, opened.table, undefined, sealer);
   return { store, via: opened.via, close: opened.close };
 }
 

@@ -1,13 +1,14 @@
 // `npm start`: the S3 Vectors API on http://127.0.0.1:8000, data under ./data, SigV4 required.
 // Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failure, 2 bad usage, 3 the port cannot be bound,
-// 4 the data directory cannot be used.
+// 4 the data directory cannot be used, 5 the configured S3/DynamoDB backend is unreachable or not set up.
 import '../lambdas/local/quiet-sdk';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { serviceConfigFromEnv } from '../lambdas/core/config';
-import { startLocalService } from '../lambdas/local/local-service';
+import { startConfiguredService } from '../lambdas/cluster/start';
+import { BackendError } from '../lambdas/cluster/config';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/local/root-credentials';
 import { logger } from '../lambdas/runtime/logger';
 import { consoleFromEnv } from '../lambdas/console/route';
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StartError(`error: --port must be a number from 0 to 65535, not '${values.port}'`, 2);
   checkDataDir(dataDir);
   const root = authOff ? undefined : loadRootCredentials(dataDir);
-  const service = await startLocalService({
+  const service = await startConfiguredService({
     dataDir,
     config,
     host,
@@ -152,7 +153,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  if (error instanceof StartError) {
+  // One line saying what to fix, and the exit code documented above.
+  if (error instanceof StartError || error instanceof BackendError) {
     console.error(error.message);
     process.exit(error.exitCode);
   }

@@ -11,6 +11,7 @@ import { LanceVectorStore } from '../lambdas/adapters/lance/lance-store';
 import { vectorIndexOf, type TableStats } from '../lambdas/adapters/lance/index-stats';
 import type { MaintenanceState } from '../lambdas/adapters/lance/maintenance-state';
 import { openDataDirCatalog } from '../lambdas/local/open-catalog';
+import { storageFromEnv } from '../lambdas/cluster/config';
 import { maintenanceConfigFromEnv, annMinRows } from '../lambdas/maintenance/config';
 import { decide } from '../lambdas/maintenance/decide';
 import { allIndexes } from '../lambdas/maintenance/maintenance';
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   const config = maintenanceConfigFromEnv();
   const { catalog, close } = await openCatalog(dataDir);
   // Checks for other processes' commits on every read: the server writes these tables.
-  const store = new LanceVectorStore({ uri: join(dataDir, 'vectors'), readConsistencySeconds: 0 });
+  const store = new LanceVectorStore(storageFromEnv() ?? { uri: join(dataDir, 'vectors'), readConsistencySeconds: 0 }); // S3V_STORAGE_URI: the shared store
   const now = Date.now();
   const out: IndexStatus[] = [];
   try {

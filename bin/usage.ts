@@ -26,6 +26,7 @@ Usage:
   ${command} iam <command> ...      manage IAM users, keys and policies (iam --help)
   ${command} status                 per-index maintenance figures
   ${command} health                 exit 0 if the server on S3V_PORT answers a signed call
+  ${command} setup-storage          create the tables of an external backend (S3V_STORAGE_URI…)
   ${command} --help | --version
 
 Server (flag / environment variable, default):
@@ -40,6 +41,14 @@ Server (flag / environment variable, default):
   S3V_CLASSIC_MODE_CUTOFF         2026-09-30T00:00:00Z  buckets created before may use CLASSIC
   S3V_LOG_LEVEL                   info       JSON logs on stderr (pino levels)
   S3V_CONSOLE=off                 on         the web console at /console
+
+Storage (default: the data directory and an embedded catalog, one process):
+  S3V_STORAGE_URI                 <data-dir>/vectors  s3+ddb://BUCKET/PREFIX?ddbTableName=COMMITS
+  S3V_STORAGE_OPTIONS             -          JSON of Lance storage options (aws_endpoint, allow_http, keys…)
+  S3V_DYNAMODB_ENDPOINT           -          a shared catalog on this DynamoDB-compatible endpoint
+  S3V_CATALOG_TABLE               s3vectors-catalog  the shared catalog's table
+  S3V_SECRET_KEY_FILE             -          key sealing IAM secrets, the same file on every process
+  Credentials: the AWS chain (AWS_ACCESS_KEY_ID…). Several processes: see the README.
 
 Search:
   S3V_FAST_SEARCH                 0          1: search indexed rows only

@@ -54,7 +54,8 @@ export interface LocalService {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
-function authSteps(config: ServiceConfig, identities: IdentityStore, auth: LocalServiceOptions['auth']): PipelineSteps {
+/** The SigV4 + IAM steps for the local and the shared service alike. */
+export function authSteps(config: ServiceConfig, identities: IdentityStore, auth: LocalServiceOptions['auth']): PipelineSteps {
   if (auth === 'off') return {};
   return {
     authenticate: authenticateStep(sigv4Authenticator(credentialLookup(identities, config.accountId, auth.root), config.region)),

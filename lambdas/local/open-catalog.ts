@@ -8,6 +8,7 @@ import { DynamoCatalog } from '../adapters/dynamo-catalog';
 import { readLiveCatalogEndpoint } from './catalog-endpoint';
 import { catalogClient, catalogSocketPath, startDynalite, type EmbeddedDynamo } from './dynalite';
 import { CATALOG_TABLE } from './local-service';
+import { openExternalCatalog } from '../cluster/identities';
 
 export interface OpenCatalog {
   client: DynamoDBClient;
@@ -15,9 +16,13 @@ export interface OpenCatalog {
   /** `server`: through the running server; `files`: opened here. */
   via: 'server' | 'files';
   close(): Promise<void>;
+  /** A shared (external) catalog's sealing key, from S3V_SECRET_KEY_FILE; else the data directory's. */
+  secretKey?: Buffer;
 }
 
 export async function openDataDirCatalog(dataDir: string): Promise<OpenCatalog> {
+  const external = await openExternalCatalog(); // the shared catalog S3V_DYNAMODB_ENDPOINT / S3V_CATALOG_TABLE name
+  if (external) return external;
   if (!existsSync(dataDir)) throw new Error(`data directory ${dataDir} does not exist (start the server once, or pass --data-dir)`);
   const live = await readLiveCatalogEndpoint(dataDir);
   let embedded: EmbeddedDynamo | undefined;
