@@ -23,8 +23,9 @@ WORKDIR /app
 COPY --from=build /pkg/ /tmp/pkg/
 RUN npm install --omit=dev --no-audit --no-fund /tmp/pkg/open-s3vectors-*.tgz \
     && rm -rf /tmp/pkg /root/.npm \
-    && mkdir -p /data \
-    && chown node:node /data
+    && mkdir -p /data /keys \
+    && chown node:node /data /keys
+# /keys: where a shared S3V_SECRET_KEY_FILE is mounted in cluster mode (compose.cluster.yaml).
 USER node
 VOLUME ["/data"]
 EXPOSE 8000

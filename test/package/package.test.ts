@@ -193,3 +193,21 @@ test('compose runs the image with its port on loopback and data in a named volum
   expect(service.volumes).toEqual([`s3v-data:${env(finalStage).S3V_DATA_DIR}`]);
   expect(Object.keys(compose.volumes)).toEqual(['s3v-data']);
 });
+
+test('the cluster compose file runs three servers on one MinIO + DynamoDB Local backend behind a load balancer', () => {
+  const compose = parseYaml(readFileSync(join(ROOT, 'compose.cluster.yaml'), 'utf8'), { merge: true });
+  const servers = Object.keys(compose.services).filter((name) => name.startsWith('s3vectors-'));
+  expect(servers).toHaveLength(3);
+  for (const name of [...servers, 'setup']) {
+    // The cluster mode's configuration names, exactly as the server reads them.
+    expect(Object.keys(compose.services[name].environment)).toEqual(
+      expect.arrayContaining(['S3V_STORAGE_URI', 'S3V_STORAGE_OPTIONS', 'S3V_DYNAMODB_ENDPOINT', 'S3V_SECRET_KEY_FILE', 'S3V_ROOT_ACCESS_KEY_ID', 'S3V_ROOT_SECRET_ACCESS_KEY']),
+    );
+    expect(compose.services[name].environment.S3V_STORAGE_URI).toMatch(/^s3\+ddb:\/\/vectors\/.*ddbTableName=/);
+  }
+  expect(compose.services.setup.command).toEqual(['setup-storage']);
+  for (const name of servers) expect(compose.services[name].depends_on.setup.condition).toBe('service_completed_successfully');
+  const upstream = compose.configs.nginx.content as string;
+  for (const name of servers) expect(upstream).toContain(`${name}:8000`);
+  expect(compose.services.lb.ports).toEqual(['127.0.0.1:8000:8000']);
+});
