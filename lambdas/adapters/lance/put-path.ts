@@ -133,14 +133,15 @@ async function writeRows(group: Entry[], writer: GroupWriter): Promise<void> {
   const keys = group.flatMap((e) => e.batch.keys);
   const unique = new Set(keys);
   const repeated = unique.size !== keys.length;
-  if ((await table.countRows()) > 0 && !(await hasKeyIndex(table))) {
-    // Without the key index a `key IN (...)` lookup compares every stored key with every batch
-    // key; merge-insert's hash join costs less there (measured: small tables, before maintenance).
+  if (!(await hasKeyIndex(table))) {
+    // Without the key index (a new or small table, before maintenance's first pass) a `key IN
+    // (...)` lookup compares every stored key with every batch key: merge-insert's hash join costs
+    // less there (measured).
     const data = repeated ? writer.build(split(group, unique, writer.dimension).updated) : concatenated(group);
     await withCommitRetries(() => table.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data));
     return;
   }
-  const existing = (await table.countRows()) === 0 ? new Set<string>() : await existingKeys(table, [...unique]);
+  const existing = await existingKeys(table, [...unique]);
   if (existing.size === 0 && !repeated) {
     // The common case (new keys): the requests' own Arrow batches, appended in one commit.
     await withCommitRetries(() => table.add(concatenated(group)));
