@@ -15,6 +15,7 @@ import type {
   VectorStorePort,
 } from '../../core/ports';
 import { batchTable, tableSchema } from './arrow-batch';
+import { PutQueue } from './put-path';
 import {
   KEY_INDEX_NAME,
   TOKENS_INDEX_NAME,
@@ -29,7 +30,6 @@ import { searchSettingsFromEnv, type SearchSettings } from './search-plan';
 import { Searcher } from './searcher';
 import { segmentPredicate } from './segments';
 import { and, columnsFor, isMissingTable, toStored, withCommitRetries, withDropRetries, type Row } from './rows';
-import { PutQueue } from './put-path';
 import { keyIn, sqlString } from './sql';
 import { commitTableLease, IndexWriteLock } from './write-lock';
 
