@@ -1,9 +1,12 @@
 // Ingest in the user flow (issue 16): `npm start` defaults (maintenance on), PutVectors of 500 rows
 // from 4 callers, metadata category + a number. Compares server builds A/B in one run, interleaved
 // (the machine is shared, so only same-run figures compare):
-//   tsx bench/ingest.ts --repos /work/main,. --rows 30000 --rounds 2 [--dataset synthetic] [--cpu-prof]
-// Each run: a fresh data folder and server, one index, ingest, then rows counted in the table
-// (a duplicate key or a lost row shows up there).
+//   tsx bench/ingest.ts --repos /path/to/other/checkout,. --rows 60000 --rounds 2 [--warm 20000]
+//                       [--dataset synthetic] [--cpu-prof] [--keep] [--dir D]
+// Each run: a fresh data folder and server, one index, ingest, then rows and distinct keys counted
+// in the table (a duplicate key or a lost row shows up there), with the CPU seconds of the server,
+// its maintenance worker and this client. `--warm N`: N rows first, then wait until maintenance
+// built the key BTREE, then time the rest (an index past its first maintenance pass).
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
