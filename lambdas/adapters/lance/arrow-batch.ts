@@ -4,6 +4,7 @@ import * as arrow from 'apache-arrow';
 import type { Metadata, VectorBatch } from '../../core/ports';
 import { metadataColumns, metadataFields } from './metadata-columns';
 import { segmentOf } from './segments';
+import { utf8Data } from './utf8-columns';
 
 export function tableSchema(dimension: number): arrow.Schema {
   return new arrow.Schema([
@@ -21,12 +22,10 @@ export function batchTable(schema: arrow.Schema, dimension: number, batch: Vecto
   const values = arrow.makeData({ type: new arrow.Float32(), length: rows * dimension, nullCount: 0, data: batch.data });
   const segments = Int32Array.from(batch.keys, segmentOf);
   const columns: Record<string, arrow.Data> = {
-    key: arrow.vectorFromArray(batch.keys, new arrow.Utf8()).data[0],
+    key: utf8Data(batch.keys),
     vector: arrow.makeData({ type: vectorType, length: rows, nullCount: 0, child: values }),
     segment: arrow.makeData({ type: new arrow.Int32(), length: rows, nullCount: 0, data: segments }),
-    metadata: arrow
-      .vectorFromArray(batch.metadata.map((m: Metadata | undefined) => (m === undefined ? null : JSON.stringify(m))), new arrow.Utf8())
-      .data[0],
+    metadata: utf8Data(batch.metadata.map((m: Metadata | undefined) => (m === undefined ? null : JSON.stringify(m)))),
   };
   for (const [name, vector] of Object.entries(metadataColumns(batch.metadata, nonFilterableKeys))) {
     if (vector.data.length !== 1) throw new Error(`metadata column ${name} must be one chunk`);

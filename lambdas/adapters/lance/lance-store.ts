@@ -15,6 +15,7 @@ import type {
   VectorStorePort,
 } from '../../core/ports';
 import { batchTable, tableSchema } from './arrow-batch';
+import { PutQueue } from './put-path';
 import {
   KEY_INDEX_NAME,
   TOKENS_INDEX_NAME,
@@ -60,12 +61,18 @@ export class LanceVectorStore implements VectorStorePort {
   /** Per-index maintenance state, in a small table beside the index tables. */
   readonly maintenanceState: MaintenanceStateTable;
   private readonly writeLock: IndexWriteLock;
+  private readonly puts: PutQueue;
+  /** Other processes write these tables too (s3+ddb://, under the lease). */
+  private readonly shared: boolean;
   private readonly dropped = new Set<string>();
 
   constructor(private readonly options: LanceStoreOptions) {
     // On s3+ddb:// several processes write (Lambdas): PutVectors also takes a lease in the commit
     // table. A local folder has one writer, the server: its in-process queue is enough.
-    this.writeLock = new IndexWriteLock(commitTableLease(options.uri, options.storageOptions));
+    const lease = commitTableLease(options.uri, options.storageOptions);
+    this.shared = lease !== undefined;
+    this.writeLock = new IndexWriteLock(lease);
+    this.puts = new PutQueue(this.writeLock);
     this.search = { ...searchSettingsFromEnv(), ...options.search };
     this.searcher = new Searcher(this.search);
     this.maintenanceState = new MaintenanceStateTable(() => this.db());
@@ -170,14 +177,22 @@ export class LanceVectorStore implements VectorStorePort {
   async put(index: IndexRecord, batch: VectorBatch): Promise<void> {
     // Our schema, not table.schema(): Lance reports its storage types (lance.json as LargeBinary),
     // while writes must send the Arrow types the table was created with.
-    const data = batchTable(tableSchema(index.dimension), index.dimension, batch, new Set(index.nonFilterableMetadataKeys));
-    // One upsert per index at a time (write-lock.ts: otherwise two inserts of one new key both
-    // commit). An upsert is idempotent, so a commit that lost a race with maintenance (compacting
-    // the same fragments) is simply tried again.
-    await this.writeLock.run(index.storageId, async () => {
-      this.checkNotDropped(index);
-      const table = await this.writableTable(index);
-      await withCommitRetries(() => table.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data));
+    const schema = tableSchema(index.dimension);
+    const nonFilterable = new Set(index.nonFilterableMetadataKeys);
+    const build = (b: VectorBatch) => batchTable(schema, index.dimension, b, nonFilterable);
+    // Writes of one index run one at a time (write-lock.ts: otherwise two inserts of one new key
+    // both commit); calls queued meanwhile are committed together (put-path.ts).
+    await this.puts.put(index.storageId, { batch, data: build(batch) }, {
+      dimension: index.dimension,
+      build,
+      table: async () => {
+        this.checkNotDropped(index);
+        const table = await this.writableTable(index);
+        // Another process may have written since this handle last looked (an s3+ddb store read
+        // with a consistency interval): the key lookup must see its rows.
+        if (this.shared && this.options.readConsistencySeconds !== 0) await table.checkoutLatest();
+        return table;
+      },
     });
   }
 

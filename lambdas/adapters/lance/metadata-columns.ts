@@ -12,6 +12,7 @@
 import * as arrow from 'apache-arrow';
 import type { Scalar } from '../../core/filter/ast';
 import type { Metadata } from '../../core/ports';
+import { utf8Data, utf8ListData } from './utf8-columns';
 
 export const TOKENS_COLUMN = 'meta_tokens';
 export const NUM_MIN_COLUMN = 'meta_num_min';
@@ -65,9 +66,9 @@ export function metadataColumns(
   }
   const [tokenField, minField, maxField] = metadataFields();
   return {
-    [TOKENS_COLUMN]: arrow.vectorFromArray(tokens, tokenField.type),
-    [NUM_MIN_COLUMN]: arrow.vectorFromArray(mins, minField.type),
-    [NUM_MAX_COLUMN]: arrow.vectorFromArray(maxs, maxField.type),
+    [TOKENS_COLUMN]: arrow.makeVector(utf8ListData(tokens, tokenField.type as arrow.List<arrow.Utf8>)),
+    [NUM_MIN_COLUMN]: arrow.makeVector(utf8Data(mins, minField.type as arrow.Utf8)),
+    [NUM_MAX_COLUMN]: arrow.makeVector(utf8Data(maxs, maxField.type as arrow.Utf8)),
   };
 }
 
