@@ -37,6 +37,10 @@ async function main() {
     for (let s = 0; s < vectors.length; s += 100) await c0.send(new PutVectorsCommand({ vectorBucketName: B, indexName: I, vectors: vectors.slice(s, s + 100) }));
     vectors.forEach((v) => expected.set(v.key, v.data.float32));
   }
+  // Stable keys: present the whole time, never written again: every listing must name each once.
+  const stable = Array.from({ length: 500 }, (_, i) => `stable-${i}`);
+  for (let s = 0; s < stable.length; s += 100)
+    await c0.send(new PutVectorsCommand({ vectorBucketName: B, indexName: I, vectors: stable.slice(s, s + 100).map((k, i) => ({ key: k, data: { float32: val(9, s + i, 9) } })) }));
   const sharedKept = new Set<string>();
   const sharedDeleted = new Set<string>();
   const errors: string[] = [];
@@ -98,7 +102,11 @@ async function main() {
         const listed = await listAll(c0, B, I, 3, 300);
         const d = dups(listed);
         const back = listed.filter((k) => deletedBefore.has(k));
-        checks.push(`t=${Math.round((end - Date.now()) / 1000)} listed=${listed.length} dups=${d.length} resurrected=${back.length}`);
+        const counts = new Map<string, number>();
+        for (const k of listed) counts.set(k, (counts.get(k) ?? 0) + 1);
+        const badStable = stable.filter((k) => counts.get(k) !== 1);
+        if (badStable.length) errors.push(`STABLE keys not listed exactly once: ${badStable.length} e.g. ${badStable[0]}=${counts.get(badStable[0]) ?? 0}`);
+        checks.push(`stableOk=${!badStable.length} t=${Math.round((end - Date.now()) / 1000)} listed=${listed.length} dups=${d.length} resurrected=${back.length}`);
         if (d.length) errors.push(`DUPLICATES in ListVectors: ${d.slice(0, 5)}`);
         if (back.length) errors.push(`RESURRECTED: ${back.slice(0, 5)}`);
       } catch (e) {
