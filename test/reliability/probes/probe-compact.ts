@@ -13,7 +13,7 @@ const vec = (i: number) => Array.from({ length: DIM }, (_, j) => Math.sin(i * 0.
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'review-compact-'));
-  const server = await startServer(dir, { S3V_MAINT_INTERVAL_SECONDS: '2', S3V_MAINT_COMPACT_MIN_FRAGMENTS: '8', S3V_MAINT_FOLD_MIN_ROWS: '200' });
+  const server = await startServer(dir, process.env.DEFAULTS ? {} : { S3V_MAINT_INTERVAL_SECONDS: '2', S3V_MAINT_COMPACT_MIN_FRAGMENTS: '8', S3V_MAINT_FOLD_MIN_ROWS: '200' });
   const c = client(server.url);
   await c.send(new CreateVectorBucketCommand({ vectorBucketName: 'cmp' }));
   await c.send(new CreateIndexCommand({ vectorBucketName: 'cmp', indexName: 'idx', dataType: 'float32', dimension: DIM, distanceMetric: 'euclidean' }));
