@@ -5,7 +5,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LanceStoreOptions } from '../adapters/lance/lance-store';
 import { logger } from '../runtime/logger';
-import type { WorkerJob, WorkerReply, WorkerRequest } from './worker-protocol';
+import { HEARTBEAT_MS, type WorkerJob, type WorkerReply, type WorkerRequest } from './worker-protocol';
+
+/**
+ * A worker silent this long (no heartbeat: stopped by SIGSTOP, frozen, swapped out) is killed, so
+ * its action fails and the next pass starts a new worker instead of maintenance waiting forever.
+ */
+const STALL_MS = Number(process.env.S3V_MAINT_WORKER_STALL_SECONDS ?? 30) * 1000;
+/** A worker that does not end within this after SIGTERM (a stopped one cannot) gets SIGKILL. */
+const CLOSE_GRACE_MS = 2000;
 
 /** The worker process could not be started (e.g. no tsx to run its TypeScript source). */
 export class WorkerStartError extends Error {}
@@ -28,6 +36,8 @@ export class MaintenanceWorker {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  private lastSign = 0;
+  private watchdog?: NodeJS.Timeout;
 
   constructor(private readonly storage: LanceStoreOptions) {}
 
@@ -50,7 +60,10 @@ export class MaintenanceWorker {
       child.once('error', (error) => reject(new WorkerStartError(String(error))));
       child.once('exit', (code) => reject(new WorkerStartError(`the maintenance worker exited (${code}) while starting`)));
     });
-    child.on('message', (reply: WorkerReply) => {
+    this.lastSign = Date.now();
+    child.on('message', (reply: WorkerReply | { heartbeat: true }) => {
+      this.lastSign = Date.now();
+      if (!('id' in reply)) return;
       const waiting = this.pending.get(reply.id);
       if (!waiting) return;
       this.pending.delete(reply.id);
@@ -62,6 +75,10 @@ export class MaintenanceWorker {
         this.child = undefined;
         this.ready = undefined;
       }
+      if (this.watchdog && this.child === undefined) {
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+      }
       const error = new Error(`the maintenance worker exited (${signal ?? code}) during the action`);
       for (const waiting of this.pending.values()) waiting.reject(error);
       this.pending.clear();
@@ -69,6 +86,13 @@ export class MaintenanceWorker {
     // The worker never keeps the server alive on its own.
     child.unref();
     child.channel?.unref();
+    clearInterval(this.watchdog);
+    this.watchdog = setInterval(() => {
+      if (this.child !== child || Date.now() - this.lastSign < STALL_MS) return;
+      logger.warn({ event: 'maintenance.worker-stalled', workerPid: child.pid, silentMs: Date.now() - this.lastSign }, 'maintenance worker unresponsive: killed');
+      child.kill('SIGKILL');
+    }, Math.min(HEARTBEAT_MS, STALL_MS));
+    this.watchdog.unref();
     return this.ready;
   }
 
@@ -92,8 +116,12 @@ export class MaintenanceWorker {
     this.closed = true;
     const child = this.child;
     if (!child || child.exitCode !== null) return;
+    clearInterval(this.watchdog);
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
+    // A stopped (SIGSTOP) or frozen worker never handles SIGTERM: the server's shutdown must not wait on it.
+    const force = setTimeout(() => child.kill('SIGKILL'), CLOSE_GRACE_MS);
     await exited;
+    clearTimeout(force);
   }
 }

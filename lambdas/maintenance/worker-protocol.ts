@@ -11,5 +11,9 @@ export type WorkerRequest = { id: number; index: IndexRecord } & (
 
 export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; error: string };
 
+/** Sent by the worker every HEARTBEAT_MS, also during a build (Lance builds on its own threads). */
+export const HEARTBEAT = { heartbeat: true } as const;
+export const HEARTBEAT_MS = 1000;
+
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 export type WorkerJob = WithoutId<WorkerRequest>;

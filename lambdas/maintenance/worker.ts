@@ -7,7 +7,7 @@
 // only at its commit, where Lance resolves or retries it.
 import { setPriority } from 'node:os';
 import { LanceVectorStore, type LanceStoreOptions } from '../adapters/lance/lance-store';
-import type { WorkerReply, WorkerRequest } from './worker-protocol';
+import { HEARTBEAT, HEARTBEAT_MS, type WorkerReply, type WorkerRequest } from './worker-protocol';
 
 const storage = JSON.parse(process.argv[2] ?? '{}') as LanceStoreOptions;
 // Other processes (the server) write these tables: always build on their latest version.
@@ -41,3 +41,5 @@ process.on('message', (request: WorkerRequest) => {
   );
 });
 process.send?.({ id: 0, ok: true } satisfies WorkerReply);
+// Tells the server this process still runs (a stopped or frozen worker stops sending: worker-client.ts).
+setInterval(() => process.send?.(HEARTBEAT), HEARTBEAT_MS).unref();

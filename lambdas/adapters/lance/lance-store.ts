@@ -277,15 +277,30 @@ export class LanceVectorStore implements VectorStorePort {
       const batch = keys.slice(s, s + 500);
       removed += await this.writeLock.run(index.storageId, async () => {
         this.checkNotDropped(index);
-        const rows = (await table.query().where(keyIn(batch)).withRowId().select(['key']).toArray()) as Row[];
-        const keep = new Map<string, bigint>();
+        // Row ids change when another process (the maintenance worker, a Lambda) compacts, and the
+        // delete below evaluates its predicate on the latest version: read them there, and keep the
+        // kept rows' values to put back a key a compaction in between left with no row.
+        await table.checkoutLatest();
+        const before = await table.version();
+        const rows = (await table.query().where(keyIn(batch)).withRowId().select(['key', 'vector', 'metadata']).toArray()) as Row[];
+        const keep = new Map<string, { id: bigint; row: Row }>();
         for (const row of rows) {
           const id = BigInt(row._rowid as bigint | number);
           const best = keep.get(row.key as string);
-          if (best === undefined || id > best) keep.set(row.key as string, id);
+          if (best === undefined || id > best.id) keep.set(row.key as string, { id, row });
         }
         if (rows.length === keep.size) return 0;
-        await withCommitRetries(() => table.delete(`${keyIn(batch)} AND _rowid NOT IN (${[...keep.values()].join(', ')})`));
+        await withCommitRetries(() => table.delete(`${keyIn(batch)} AND _rowid NOT IN (${[...keep.values()].map((k) => k.id).join(', ')})`));
+        if ((await table.version()) !== before + 1) {
+          const left = new Set(((await table.query().where(keyIn(batch)).select(['key']).toArray()) as Row[]).map((r) => r.key as string));
+          const lost = [...keep.values()].filter((k) => !left.has(k.row.key as string)).map((k) => toStored(k.row, { data: true, metadata: true }));
+          if (lost.length) {
+            const data = new Float32Array(lost.length * index.dimension);
+            lost.forEach((v, i) => data.set(v.data!, i * index.dimension));
+            const restore = batchTable(tableSchema(index.dimension), index.dimension, { keys: lost.map((v) => v.key), data, metadata: lost.map((v) => v.metadata) }, new Set(index.nonFilterableMetadataKeys));
+            await withCommitRetries(() => table.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(restore));
+          }
+        }
         return rows.length - keep.size;
       });
     }
