@@ -7,9 +7,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MaintenanceLease } from '../adapters/maintenance-lease';
 import type { Deps } from '../core/deps';
 import type { MaintenanceConfig } from '../maintenance/config';
-import { maintenanceConfigFromEnv } from '../maintenance/config';
-import { maintainableStore, runMaintenanceOnce, type MaintenanceLoop, type MaintenanceOptions, type RunReport } from '../maintenance/maintenance';
-import { MaintenanceWorker } from '../maintenance/worker-client';
+import { runMaintenanceOnce, startMaintenanceLoop, type MaintenanceLoop, type MaintenanceOptions, type RunReport } from '../maintenance/maintenance';
 import { logger } from '../runtime/logger';
 
 const log = logger.child({ component: 'maintenance' });
@@ -29,21 +27,14 @@ export interface SharedMaintenanceOptions {
 const skipped = (): RunReport => ({ startedAt: Date.now(), ms: 0, indexes: [], complete: false });
 
 export function startSharedMaintenanceLoop(deps: Pick<Deps, 'catalog' | 'store'>, options: SharedMaintenanceOptions): MaintenanceLoop {
-  const config = options.config ?? maintenanceConfigFromEnv();
-  const intervalMs = options.intervalMs ?? config.intervalSeconds * 1000;
   const leaseMs = options.leaseMs ?? 60_000;
   const pass = options.pass ?? runMaintenanceOnce;
-  const store = maintainableStore(deps);
-  const worker = (options.worker ?? process.env.S3V_MAINT_WORKER !== 'off') ? new MaintenanceWorker(store.storage) : undefined;
   const lease = new MaintenanceLease(options.client, options.table);
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<RunReport> | undefined;
 
-  /** One pass under the lease; `wait`: until the lease is free (an explicit catch-up), else skip. */
-  const leased = async (catchUp: boolean, wait: boolean): Promise<RunReport> => {
+  /** One pass under the lease; an explicit catch-up (runNow) waits until the lease is free, the timer skips. */
+  const leased = async (passOptions: MaintenanceOptions, explicit: boolean): Promise<RunReport> => {
     while (!(await lease.acquire(leaseMs))) {
-      if (!wait || stopped) return skipped();
+      if (!explicit || passOptions.shouldStop?.()) return skipped();
       await new Promise((r) => setTimeout(r, Math.min(1000, leaseMs / 4)));
     }
     let lost = false;
@@ -59,38 +50,12 @@ export function startSharedMaintenanceLoop(deps: Pick<Deps, 'catalog' | 'store'>
       );
     }, leaseMs / 3);
     try {
-      return await pass(deps, { config, catchUp, shouldStop: () => stopped || lost, worker });
+      return await pass(deps, { ...passOptions, shouldStop: () => !!passOptions.shouldStop?.() || lost });
     } finally {
       clearInterval(renewal);
       await lease.release().catch(() => undefined);
     }
   };
-  const run = (catchUp: boolean, wait: boolean): Promise<RunReport> => {
-    const previous = current ?? Promise.resolve(undefined);
-    const next = previous.catch(() => undefined).then(() => leased(catchUp, wait));
-    current = next;
-    next.finally(() => current === next && (current = undefined)).catch(() => undefined);
-    return next;
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      run(false, false)
-        .catch((error) => log.error({ event: 'maintenance.failed', err: error }, 'maintenance pass failed'))
-        .finally(schedule);
-    }, intervalMs);
-    timer.unref();
-  };
-  schedule();
-  log.info({ event: 'maintenance.started', intervalMs, shared: true }, 'maintenance timer started (one process at a time, by lease)');
-  return {
-    runNow: (opts = {}) => run(opts.catchUp ?? false, true),
-    stop: async () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await worker?.close();
-      await current?.catch(() => undefined);
-    },
-    worker,
-  };
+  log.info({ event: 'maintenance.shared', leaseMs }, 'maintenance passes run one process at a time, under the catalog lease');
+  return startMaintenanceLoop(deps, { config: options.config, intervalMs: options.intervalMs, worker: options.worker, runPass: leased });
 }

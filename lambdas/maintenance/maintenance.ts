@@ -310,6 +310,11 @@ export interface MaintenanceLoopOptions {
    * in-process, an index build holds LanceDB's CPU pool and every write waits for it (worker.ts).
    */
   worker?: boolean;
+  /**
+   * Runs one pass (default: runMaintenanceOnce). `explicit`: runNow, whose caller waits for it;
+   * false for the timer's passes. The shared service wraps passes in its lease here.
+   */
+  runPass?: (pass: MaintenanceOptions, explicit: boolean) => Promise<RunReport>;
 }
 
 /** The local server's maintenance timer: a pass every interval, never two at once. */
@@ -323,11 +328,12 @@ export function startMaintenanceLoop(deps: Pick<Deps, 'catalog' | 'store'>, opti
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<RunReport> | undefined;
 
-  const pass = (catchUp = false): Promise<RunReport> => {
+  const runPass = options.runPass ?? ((pass: MaintenanceOptions) => runMaintenanceOnce(deps, pass));
+  const pass = (catchUp = false, explicit = false): Promise<RunReport> => {
     const previous = current ?? Promise.resolve(undefined);
     const run = previous
       .catch(() => undefined)
-      .then(() => runMaintenanceOnce(deps, { config, catchUp, shouldStop: () => stopped, worker }));
+      .then(() => runPass({ config, catchUp, shouldStop: () => stopped, worker }, explicit));
     current = run;
     run.finally(() => current === run && (current = undefined)).catch(() => undefined);
     return run;
@@ -344,7 +350,7 @@ export function startMaintenanceLoop(deps: Pick<Deps, 'catalog' | 'store'>, opti
   schedule();
   log.info({ event: 'maintenance.started', intervalMs }, 'maintenance timer started');
   return {
-    runNow: (opts = {}) => pass(opts.catchUp ?? false),
+    runNow: (opts = {}) => pass(opts.catchUp ?? false, true),
     stop: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);
