@@ -8,6 +8,7 @@ import { DynamoCatalog } from '../adapters/dynamo-catalog';
 import { readLiveCatalogEndpoint } from './catalog-endpoint';
 import { catalogClient, catalogSocketPath, startDynalite, type EmbeddedDynamo } from './dynalite';
 import { CATALOG_TABLE } from './local-service';
+import { assertOwnDataDir } from './private-files';
 
 export interface OpenCatalog {
   client: DynamoDBClient;
@@ -19,6 +20,8 @@ export interface OpenCatalog {
 
 export async function openDataDirCatalog(dataDir: string): Promise<OpenCatalog> {
   if (!existsSync(dataDir)) throw new Error(`data directory ${dataDir} does not exist (start the server once, or pass --data-dir)`);
+  // A folder another user owns may hold their secret.key: sealing new secrets with it would hand them over.
+  assertOwnDataDir(dataDir);
   const live = await readLiveCatalogEndpoint(dataDir);
   let embedded: EmbeddedDynamo | undefined;
   if (!live) {
