@@ -2,7 +2,7 @@
 // server's user to be pointed at) is refused before anything is read from or written to it: its
 // owner can chmod it back to 0755, read what we would write there, or plant a root-credentials.json
 // (or a secret.key) they know, which would give them the root user of the API.
-import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,4 +63,19 @@ async function startExit(dataDir: string): Promise<{ code: number | string; outp
   expect(failed?.stderr).toMatch(/belongs to another user/);
   expect(failed?.code).not.toBe(0);
   expect(existsSync(join(dataDir, 'catalog'))).toBe(false);
+}, 90_000);
+
+(asRoot ? test : test.skip)('npm run iam / status as another user say the data directory is closed to them, not that it is missing', async () => {
+  const dataDir = join(base, 'mine');
+  mkdirSync(dataDir, { mode: 0o700 });
+  // base is 0700 (mkdtemp): open the way to dataDir so only dataDir's own mode stops nobody.
+  chmodSync(base, 0o711);
+  for (const args of [['bin/iam.ts', 'list-users'], ['bin/status.ts']]) {
+    const failed = await run('runuser', ['-u', 'nobody', '--', TSX, ...args, '--data-dir', dataDir], { cwd: ROOT, env: { ...process.env, HOME: tmpdir() } }).then(
+      () => undefined,
+      (e: { stderr: string; code: number }) => e,
+    );
+    expect(failed?.stderr).toMatch(/is not open to this user \(EACCES\)/);
+    expect(failed?.code).not.toBe(0);
+  }
 }, 90_000);
