@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { serviceConfigFromEnv } from '../lambdas/core/config';
 import { startConfiguredService } from '../lambdas/cluster/start';
 import { BackendError } from '../lambdas/cluster/config';
+import { assertOwnDataDir, DataDirNotOwned } from '../lambdas/local/private-files';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/local/root-credentials';
 import { logger } from '../lambdas/runtime/logger';
 import { consoleFromEnv } from '../lambdas/console/route';
@@ -58,11 +59,14 @@ function isLoopback(host: string): boolean {
 /** Fails with exit code 4 and the reason when `dataDir` cannot be created or written. */
 function checkDataDir(dataDir: string): void {
   try {
+    // Before anything is read from it (root-credentials.json) or created in it.
+    assertOwnDataDir(dataDir);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const probe = join(dataDir, `.write-test-${process.pid}`);
     writeFileSync(probe, '');
     rmSync(probe);
   } catch (e) {
+    if (e instanceof DataDirNotOwned) throw new StartError(`error: ${e.message}`, 4);
     const err = e as NodeJS.ErrnoException;
     throw new StartError(`error: the data directory ${dataDir} is not usable (${err.code ?? err.message}): pass a writable folder with --data-dir or S3V_DATA_DIR`, 4);
   }

@@ -3,14 +3,13 @@
 // catalog is read through the server's published DynamoDB endpoint (dynalite's LevelDB admits one
 // process), the Lance tables are read directly (any number of readers).
 import '../lambdas/local/quiet-sdk';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoCatalog } from '../lambdas/adapters/dynamo-catalog';
 import { LanceVectorStore } from '../lambdas/adapters/lance/lance-store';
 import { vectorIndexOf, type TableStats } from '../lambdas/adapters/lance/index-stats';
 import type { MaintenanceState } from '../lambdas/adapters/lance/maintenance-state';
-import { openDataDirCatalog } from '../lambdas/local/open-catalog';
+import { checkDataDirUsable, openDataDirCatalog } from '../lambdas/local/open-catalog';
 import { storageFromEnv } from '../lambdas/cluster/config';
 import { maintenanceConfigFromEnv, annMinRows } from '../lambdas/maintenance/config';
 import { decide } from '../lambdas/maintenance/decide';
@@ -61,7 +60,7 @@ async function openCatalog(dataDir: string): Promise<{ catalog: DynamoCatalog; c
 
 async function main(): Promise<void> {
   const dataDir = resolve(values['data-dir']!);
-  if (!existsSync(dataDir)) throw new Error(`data directory ${dataDir} does not exist (start the server once, or pass --data-dir)`);
+  checkDataDirUsable(dataDir);
   const config = maintenanceConfigFromEnv();
   const { catalog, close } = await openCatalog(dataDir);
   // Checks for other processes' commits on every read: the server writes these tables.

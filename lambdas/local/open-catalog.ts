@@ -1,7 +1,7 @@
 // Commands beside the server (`npm run iam`, `npm run status`) reach a data directory's catalog
 // through the running server's published endpoint (a Unix socket only its user can open), or, with
 // no server running, by opening the files themselves (dynalite's LevelDB admits one process at a time).
-import { existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoCatalog } from '../adapters/dynamo-catalog';
@@ -9,6 +9,7 @@ import { readLiveCatalogEndpoint } from './catalog-endpoint';
 import { catalogClient, catalogSocketPath, startDynalite, type EmbeddedDynamo } from './dynalite';
 import { CATALOG_TABLE } from './local-service';
 import { openExternalCatalog } from '../cluster/identities';
+import { assertOwnDataDir } from './private-files';
 
 export interface OpenCatalog {
   client: DynamoDBClient;
@@ -20,10 +21,23 @@ export interface OpenCatalog {
   secretKey?: Buffer;
 }
 
+/** Throws a message saying why `dataDir` cannot be used: missing, or closed to this user (it is 0700). */
+export function checkDataDirUsable(dataDir: string): void {
+  try {
+    accessSync(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`data directory ${dataDir} does not exist (start the server once, or pass --data-dir)`);
+    throw new Error(`data directory ${dataDir} is not open to this user (${code}): run this as the user that runs the server`);
+  }
+}
+
 export async function openDataDirCatalog(dataDir: string): Promise<OpenCatalog> {
   const external = await openExternalCatalog(); // the shared catalog S3V_DYNAMODB_ENDPOINT / S3V_CATALOG_TABLE name
   if (external) return external;
-  if (!existsSync(dataDir)) throw new Error(`data directory ${dataDir} does not exist (start the server once, or pass --data-dir)`);
+  checkDataDirUsable(dataDir);
+  // A folder another user owns may hold their secret.key: sealing new secrets with it would hand them over.
+  assertOwnDataDir(dataDir);
   const live = await readLiveCatalogEndpoint(dataDir);
   let embedded: EmbeddedDynamo | undefined;
   if (!live) {
