@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LanceStoreOptions } from '../adapters/lance/lance-store';
 import { logger } from '../runtime/logger';
-import { HEARTBEAT_MS, type WorkerJob, type WorkerReply, type WorkerRequest } from './worker-protocol';
+import { HEARTBEAT_MS, WORKER_STORAGE_ENV, type WorkerJob, type WorkerReply, type WorkerRequest } from './worker-protocol';
 
 /**
  * A worker silent this long (no heartbeat: stopped by SIGSTOP, frozen, swapped out) is killed, so
@@ -46,7 +46,9 @@ export class MaintenanceWorker {
     const { file, execArgv } = entry();
     let child: ChildProcess;
     try {
-      child = fork(file, [JSON.stringify(this.storage)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // The storage options may hold S3 keys: in the environment (readable by this user only), not
+      // on the command line, which every local user can read in /proc.
+      child = fork(file, [], { execArgv, env: { ...process.env, [WORKER_STORAGE_ENV]: JSON.stringify(this.storage) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     } catch (error) {
       return Promise.reject(new WorkerStartError(String(error)));
     }

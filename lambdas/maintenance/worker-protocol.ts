@@ -17,3 +17,6 @@ export const HEARTBEAT_MS = 1000;
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 export type WorkerJob = WithoutId<WorkerRequest>;
+
+/** The environment variable that hands the worker its storage options (never argv: /proc/<pid>/cmdline is world-readable). */
+export const WORKER_STORAGE_ENV = 'S3V_MAINT_WORKER_STORAGE';

@@ -7,9 +7,10 @@
 // only at its commit, where Lance resolves or retries it.
 import { setPriority } from 'node:os';
 import { LanceVectorStore, type LanceStoreOptions } from '../adapters/lance/lance-store';
-import { HEARTBEAT, HEARTBEAT_MS, type WorkerReply, type WorkerRequest } from './worker-protocol';
+import { HEARTBEAT, HEARTBEAT_MS, WORKER_STORAGE_ENV, type WorkerReply, type WorkerRequest } from './worker-protocol';
 
-const storage = JSON.parse(process.argv[2] ?? '{}') as LanceStoreOptions;
+const storage = JSON.parse(process.env[WORKER_STORAGE_ENV] ?? '{}') as LanceStoreOptions;
+delete process.env[WORKER_STORAGE_ENV];
 // Other processes (the server) write these tables: always build on their latest version.
 const store = new LanceVectorStore({ ...storage, readConsistencySeconds: 0 });
 
