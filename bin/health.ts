@@ -19,7 +19,7 @@ function credentials(): { accessKeyId: string; secretAccessKey: string } {
 
 async function main(): Promise<number> {
   const endpoint = `http://127.0.0.1:${process.env.S3V_PORT ?? '8000'}`;
-  const client = new S3VectorsClient({ endpoint, region: process.env.S3V_REGION ?? 'us-east-1', credentials: credentials(), maxAttempts: 1, requestHandler: { requestTimeout: 3000 } });
+  const client = new S3VectorsClient({ endpoint, region: process.env.S3V_REGION ?? 'us-east-1', credentials: credentials(), maxAttempts: 1, requestHandler: { requestTimeout: 4000 } });
   try {
     await client.send(new ListVectorBucketsCommand({ maxResults: 1 }));
     return 0;

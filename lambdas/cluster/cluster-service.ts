@@ -3,9 +3,8 @@
 // a process may keep: nothing of the catalog (no single-writer cache: another process may change
 // any record), Lance reads checked against the latest commit every time, maintenance under a lease.
 import type { DynamoIdentityStore } from '../adapters/dynamo-identities';
-import { authSteps, type LocalService, type LocalServiceOptions } from '../local/local-service';
+import { authSteps, serviceHandle, type LocalService, type LocalServiceOptions } from '../local/local-service';
 import { startLocalServer } from '../local/server';
-import { runMaintenanceOnce } from '../maintenance/maintenance';
 import { createDeps } from '../runtime/deps';
 import { checkBackend, externalCatalogClient } from './backend';
 import { sharedIdentityStore } from './identities';
@@ -45,21 +44,13 @@ export async function startSharedService(options: SharedServiceOptions): Promise
   const maintenance = maintenanceOn
     ? startSharedMaintenanceLoop(deps, { client, table: backend.catalog.table, config: options.maintenanceConfig, leaseMs: options.maintenanceLeaseMs })
     : undefined;
-  return {
+  return serviceHandle({
     url: server.url,
     deps,
     identities,
     maintenance,
-    runMaintenance: async () => {
-      if (maintenance) await maintenance.runNow({ catchUp: true });
-      else await runMaintenanceOnce(deps, { config: options.maintenanceConfig, catchUp: true });
-    },
-    close: async ({ graceMs } = {}) => {
-      const maintenanceStopped = maintenance?.stop();
-      await server.close(graceMs);
-      await maintenanceStopped;
-      await deps.store.close();
-      client.destroy();
-    },
-  };
+    maintenanceConfig: options.maintenanceConfig,
+    closeServer: (graceMs) => server.close(graceMs),
+    release: async () => client.destroy(),
+  });
 }

@@ -101,28 +101,56 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     throw error;
   }
   const maintenance = options.maintenance === false || process.env.S3V_MAINT === 'off' ? undefined : startMaintenanceLoop(deps, { config: options.maintenanceConfig });
-  return {
+  return serviceHandle({
     url: server.url,
     deps,
     identities,
     maintenance,
+    maintenanceConfig: options.maintenanceConfig,
+    closeServer: (graceMs) => server.close(graceMs),
+    release: async () => {
+      client.destroy();
+      if (!options.inMemoryCatalog) removeCatalogEndpoint(dataDir, dynamo.address);
+      await dynamo.close();
+    },
+  });
+}
+
+/**
+ * What the local and the shared service return alike: maintenance on demand, and a close that
+ * stops the server and maintenance (bounded by the grace period), closes the store, then `release`s
+ * what the service opened itself (its catalog).
+ */
+export function serviceHandle(parts: {
+  url: string;
+  deps: Deps;
+  identities: IdentityStore;
+  maintenance?: MaintenanceLoop;
+  maintenanceConfig?: MaintenanceConfig;
+  closeServer(graceMs?: number): Promise<void>;
+  release(): Promise<void>;
+}): LocalService {
+  const { deps, maintenance, maintenanceConfig } = parts;
+  return {
+    url: parts.url,
+    deps,
+    identities: parts.identities,
+    maintenance,
     runMaintenance: async () => {
       if (maintenance) await maintenance.runNow({ catchUp: true });
-      else await runMaintenanceOnce(deps, { config: options.maintenanceConfig, catchUp: true });
+      else await runMaintenanceOnce(deps, { config: maintenanceConfig, catchUp: true });
     },
     close: async ({ graceMs } = {}) => {
       const deadline = Date.now() + (graceMs ?? 0);
       const maintenanceStopped = maintenance?.stop();
-      await server.close(graceMs);
+      await parts.closeServer(graceMs);
       // Without a grace period (tests), wait for the action in flight however long it takes.
       if (maintenanceStopped && graceMs === undefined) await maintenanceStopped;
       else if (maintenanceStopped) {
         await Promise.race([maintenanceStopped, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
       }
       await deps.store.close();
-      client.destroy();
-      if (!options.inMemoryCatalog) removeCatalogEndpoint(dataDir, dynamo.address);
-      await dynamo.close();
+      await parts.release();
     },
   };
 }

@@ -4,6 +4,7 @@ import { CreateIndexCommand, CreateVectorBucketCommand, PutVectorsCommand, Query
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { DockerfileParser } from 'dockerfile-ast';
+import { createServer, type AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,18 @@ async function smoke(client: S3VectorsClient): Promise<string[]> {
   ] }));
   const { vectors } = await client.send(new QueryVectorsCommand({ vectorBucketName: 'pkg', indexName: 'idx', topK: 2, queryVector: { float32: [1, 0.1] } }));
   return (vectors ?? []).map((v) => v.key!);
+}
+
+/** A port nothing listens on now (the image's port is fixed, so the test picks one for the host). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** SIGTERM, then the exit code (at once if it already exited). */
@@ -165,7 +178,7 @@ test('the image runs its entry command as a non-root user with data in a volume,
   const onHost = (path: string) => path.replace(/^\/app\//, `${installDir}/`);
   const entry = execForm(finalStage, 'ENTRYPOINT').map(onHost);
   const health = execForm(finalStage, 'HEALTHCHECK').map(onHost);
-  const port = String(20000 + (process.pid % 20000));
+  const port = String(await freePort());
   const hostEnv: NodeJS.ProcessEnv = { ...process.env, ...imageEnv, S3V_PORT: port, S3V_DATA_DIR: join(work, 'volume'), S3V_LOG_LEVEL: 'warn' };
   delete hostEnv.S3V_ROOT_ACCESS_KEY_ID;
   delete hostEnv.S3V_ROOT_SECRET_ACCESS_KEY;

@@ -2,7 +2,6 @@
 // build, then of the server while the next worker builds the ANN index, with a client writing all
 // along: after a restart on the same data folder every acknowledged vector is there, the index
 // answers queries, and maintenance then completes the build.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,53 +14,21 @@ import {
   type S3VectorsClient,
 } from '@aws-sdk/client-s3vectors';
 import { clientFor, TEST_CREDENTIALS } from '../helpers/service';
+import { startServer as startProbeServer, type Server } from './probes/server';
 
 jest.setTimeout(300_000);
 
 const DIM = 64;
 const SEED_ROWS = 30_000;
-const root = join(__dirname, '..', '..');
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<NodeJS.Signals | number | null>;
-}
-
+/** The real server as `npm start` runs it (the probe harness), with the test's keys and fast maintenance. */
 function startServer(dataDir: string, maintenance: boolean): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bin', 'server.ts'), '--port', '0', '--data-dir', dataDir], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      S3V_LOG_LEVEL: 'info',
-      S3V_REGION: 'us-east-1',
-      S3V_ACCOUNT_ID: '123456789012',
-      S3V_ROOT_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-      S3V_ROOT_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-      S3V_MAINT_INTERVAL_SECONDS: '1',
-      S3V_MAINT_ANN_MIN_ROWS: '1000',
-      S3V_MAINT: maintenance ? 'on' : 'off',
-    },
-  });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
-      if (match) {
-        clearInterval(timer);
-        resolve({ child, url: match[1], output: () => output, exited });
-      }
-    }, 50);
-    void exited.then(() => {
-      clearInterval(timer);
-      reject(new Error(`server exited: ${output}`));
-    });
+  return startProbeServer(dataDir, {
+    S3V_ROOT_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    S3V_ROOT_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    S3V_MAINT_INTERVAL_SECONDS: '1',
+    S3V_MAINT_ANN_MIN_ROWS: '1000',
+    S3V_MAINT: maintenance ? 'on' : 'off',
   });
 }
 
