@@ -17,11 +17,19 @@ export function addGatewayResponses(api: apigateway.RestApi): void {
     responseHeaders: errorType('ValidationException'),
     templates: json(oversizeRequestMessage()),
   });
+  const failed = json(`The function could not be invoked or did not answer. If the request body was over about 6 MB: ${oversizeRequestMessage()}`);
   api.addGatewayResponse('IntegrationFailure', {
     type: apigateway.ResponseType.INTEGRATION_FAILURE,
     statusCode: '502',
     responseHeaders: errorType('InternalServerException'),
-    templates: json(`The function could not be invoked or did not answer. If the request body was over about 6 MB: ${oversizeRequestMessage()}`),
+    templates: failed,
+  });
+  // Every other 5xx of API Gateway's own (an invoke Lambda throttled or refused: its status kept)
+  // gets the same modeled body, not API Gateway's bare {"message": null}.
+  api.addGatewayResponse('Default5xx', {
+    type: apigateway.ResponseType.DEFAULT_5XX,
+    responseHeaders: errorType('InternalServerException'),
+    templates: failed,
   });
   api.addGatewayResponse('IntegrationTimeout', {
     type: apigateway.ResponseType.INTEGRATION_TIMEOUT,

@@ -12,11 +12,11 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsIamSimulator, IAM_SIMULATOR_ACTIONS, type IamSimulator } from '../adapters/iam-simulator';
 import { DynamoSharedStore, type SharedStore } from '../adapters/shared-decisions';
-import { authorize, type Decision } from '../core/auth/authorize';
+import { authorize, type AuthorizeContext, type Decision } from '../core/auth/authorize';
 import type { Caller } from '../core/auth/identities';
-import { principalFromArn } from '../core/auth/principal';
+import { principalFromArn, type Principal } from '../core/auth/principal';
 import { AccessDeniedError, ProtocolError } from '../core/errors';
-import { authenticateStep, authorizeStep, type Authenticator, type Decider } from './auth-steps';
+import { authenticateStep, authorizeStep, type Authenticator, type Decider, type DecisionRequest } from './auth-steps';
 import { identityEvaluator, type CallerDetails } from './iam-identity';
 import { logger } from './logger';
 import type { PipelineSteps } from './pipeline';
@@ -88,6 +88,36 @@ function resourceAccount(arn: string): string | undefined {
   return arn === '*' ? undefined : arn.split(':')[4] || undefined;
 }
 
+/**
+ * The bucket policy's request context: the request's own keys plus what the AWS path knows of the
+ * caller. The principal's tags cost an IAM lookup (cached), so they are read only for a policy that
+ * names aws:PrincipalTag.
+ */
+async function bucketContext(
+  request: DecisionRequest,
+  currentTime: Date,
+  region: string | undefined,
+  details: CallerDetails,
+  tagsOf: (principal: Principal) => Promise<Record<string, string>>,
+): Promise<AuthorizeContext> {
+  const { principal } = request.caller;
+  const namesTags = /aws:PrincipalTag\//i.test(request.bucketPolicy ?? '');
+  return {
+    sourceIp: request.sourceIp,
+    secureTransport: request.secureTransport,
+    currentTime,
+    resourceTags: request.resourceTags,
+    bucketTags: request.bucketTags,
+    requestTags: request.check.requestTags,
+    tagKeys: request.check.tagKeys,
+    requestedRegion: region,
+    principalOrgId: details.principalOrgId,
+    userId: details.userId,
+    userAgent: details.userAgent,
+    ...(namesTags && principal.kind !== 'root' && { principalTags: await tagsOf(principal) }),
+  };
+}
+
 /** Identity policies via IAM, the bucket policy via `authorize`, combined by IAM's same-account rules. */
 export function iamDecider(options: AwsAuthOptions = {}): Decider {
   const env = options.env ?? process.env;
@@ -97,6 +127,7 @@ export function iamDecider(options: AwsAuthOptions = {}): Decider {
   if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`S3V_AUTH_CACHE_SECONDS must be a number of seconds >= 0, got '${env.S3V_AUTH_CACHE_SECONDS}'`);
   let iam = options.iam;
   const getIam = () => (iam ??= awsIamSimulator({ region: env.AWS_REGION }));
+  const region = options.region ?? env.S3V_REGION ?? env.AWS_REGION;
   const identity = identityEvaluator({
     getIam,
     shared: options.shared === false ? undefined : (options.shared ?? sharedStoreFromEnv(env)),
@@ -104,7 +135,7 @@ export function iamDecider(options: AwsAuthOptions = {}): Decider {
     maxEntries: options.maxCacheEntries ?? 10_000,
     now,
     log,
-    region: options.region ?? env.S3V_REGION ?? env.AWS_REGION,
+    region,
     cachePerSourceIp: options.cachePerSourceIp ?? env.S3V_AUTH_CACHE_PER_SOURCE_IP === '1',
   });
   const home = options.accountId ?? env.S3V_ACCOUNT_ID;
@@ -118,25 +149,20 @@ export function iamDecider(options: AwsAuthOptions = {}): Decider {
       log.warn({ principal: principal.arn, action: request.check.action }, 'cross-account caller denied');
       return 'implicit-deny';
     }
-    const policyContext = {
-      sourceIp: request.sourceIp,
-      secureTransport: request.secureTransport,
-      currentTime: now(),
-      resourceTags: request.resourceTags,
-      bucketTags: request.bucketTags,
-      requestTags: request.check.requestTags,
-      tagKeys: request.check.tagKeys,
-    };
-    const bucket = (): Promise<Decision> =>
+    const details = (request.caller as AwsCaller).details ?? {};
+    // The bucket policy sees the context IAM's simulator gets (lambdas/runtime/iam-identity.ts).
+    const policyContext = (): Promise<AuthorizeContext> =>
+      bucketContext(request, now(), region, details, (p) => identity.principalTags(p));
+    const bucket = async (): Promise<Decision> =>
       request.bucketPolicy === undefined || request.check.resourceArn === '*'
-        ? Promise.resolve('implicit-deny')
+        ? 'implicit-deny'
         : authorize({
             principal,
             action: request.check.action,
             resourceArn: request.check.resourceArn,
             identityPolicies: [],
             bucketPolicy: request.bucketPolicy,
-            context: policyContext,
+            context: await policyContext(),
             onError: (reason, detail) => log.warn({ reason, detail: String(detail) }, 'bucket policy could not be evaluated; denied'),
           });
     // The root user holds every permission; IAM does not simulate it. `authorize` already gives root
@@ -149,7 +175,7 @@ export function iamDecider(options: AwsAuthOptions = {}): Decider {
     if (fromBucket === 'deny') return 'deny';
     // IAM failures throw a retryable error: an identity policy we could not read might hold an
     // explicit Deny, so a bucket-policy allow alone does not let the request in either.
-    const fromIdentity = await identity(request, (request.caller as AwsCaller).details ?? {});
+    const fromIdentity = await identity(request, details);
     if (fromIdentity === 'deny') return 'deny';
     if (fromBucket === 'allow' || fromIdentity === 'allow') return 'allow';
     return 'implicit-deny';

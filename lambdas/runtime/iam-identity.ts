@@ -77,8 +77,29 @@ export function cacheRelevant(entries: ContextEntry[], facts: PrincipalFacts): C
 
 const THROTTLED = /^(Throttling|ThrottlingException|TooManyRequestsException|RequestLimitExceeded|LimitExceeded|SlowDown)$/;
 
-/** An IAM failure as the error the caller's SDK retries. */
+/**
+ * IAM refused the function's own role (it lacks iam:SimulatePrincipalPolicy or a tag lookup): a
+ * misconfigured deployment, not a passing failure. AccessDeniedException (403) is the model's one
+ * error that no SDK retries and that is not about the request's input; its message says that the
+ * deployment's role, not the caller, lacks the permission.
+ */
+function roleDenied(e: unknown): ServiceError | undefined {
+  const err = e as { name?: string; message?: string };
+  // By name only: other 403s (ExpiredToken of the role's rotating credentials) are passing failures.
+  if (!/^AccessDenied(Exception)?$/.test(err?.name ?? '')) return undefined;
+  const action = /perform: (iam:[A-Za-z]+)/.exec(err?.message ?? '')?.[1] ?? 'iam:SimulatePrincipalPolicy';
+  return new ServiceError(
+    'AccessDeniedException',
+    403,
+    `Permissions could not be checked: this deployment's function role is not allowed ${action} (IAM answered AccessDenied). ` +
+      'The deployment is misconfigured (grant its functions the actions in HANDLER_IAM_ACTIONS); retrying will not help.',
+  );
+}
+
+/** An IAM failure as the error the caller's SDK retries (or, for the function role's own AccessDenied, does not). */
 export function iamFailure(e: unknown): ServiceError {
+  const denied = roleDenied(e);
+  if (denied) return denied;
   const name = (e as { name?: string })?.name ?? '';
   if (THROTTLED.test(name) || (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 429) {
     return new ServiceError('TooManyRequestsException', 429, 'Permissions could not be checked: IAM is throttling requests. Retry with backoff.');
@@ -222,7 +243,18 @@ export function identityEvaluator(options: IdentityEvaluatorOptions) {
     }
   };
 
-  return async (request: DecisionRequest, details: CallerDetails): Promise<Decision> => {
+  /** The principal's IAM tags (cached with its other facts), for a bucket policy naming aws:PrincipalTag. */
+  const principalTags = async (principal: Principal): Promise<Record<string, string>> => {
+    if (principal.kind === 'root') return {};
+    try {
+      return (await facts(principal)).tags;
+    } catch (e) {
+      log.error({ err: { name: (e as Error)?.name, message: (e as Error)?.message }, principal: principal.arn }, 'IAM tags could not be read; answered with an error');
+      throw iamFailure(e);
+    }
+  };
+
+  const decide = async (request: DecisionRequest, details: CallerDetails): Promise<Decision> => {
     const { principal } = request.caller;
     const { action, resourceArn } = request.check;
     try {
@@ -240,4 +272,5 @@ export function identityEvaluator(options: IdentityEvaluatorOptions) {
       throw iamFailure(e);
     }
   };
+  return Object.assign(decide, { principalTags });
 }

@@ -85,6 +85,10 @@ describe('API Gateway', () => {
     expect(JSON.parse(responses.REQUEST_TOO_LARGE.ResponseTemplates['application/json']).message).toMatch(/1024-d: 254, 1536-d: 169, 3072-d: 85, 4096-d: 63/);
     expect(responses.INTEGRATION_FAILURE.ResponseParameters['gatewayresponse.header.x-amzn-ErrorType']).toBe("'InternalServerException'");
     expect(responses.INTEGRATION_TIMEOUT.ResponseParameters['gatewayresponse.header.x-amzn-ErrorType']).toBe("'RequestTimeoutException'");
+    // Any other 5xx of API Gateway's own: the same modeled body and type, its own status kept.
+    expect(responses.DEFAULT_5XX.ResponseParameters).toEqual(responses.INTEGRATION_FAILURE.ResponseParameters);
+    expect(responses.DEFAULT_5XX.ResponseTemplates).toEqual(responses.INTEGRATION_FAILURE.ResponseTemplates);
+    expect(responses.DEFAULT_5XX.StatusCode).toBeUndefined();
     for (const spec of operationSpecs) {
       expect(resources[logicalId(stack, stack.functions[spec.name])].Properties.Environment.Variables.S3V_MAX_RESPONSE_BYTES).toBe(String(6 * 1024 * 1024));
     }

@@ -19,6 +19,13 @@ export interface AuthorizeContext {
   requestTags?: Record<string, string>;
   /** Tag keys the request removes (aws:TagKeys for UntagResource). */
   tagKeys?: string[];
+  /** What the AWS deployment also knows of a request (the keys it sends IAM's simulator too). */
+  requestedRegion?: string;
+  /** The calling user's or role's IAM tags (aws:PrincipalTag/…). */
+  principalTags?: Record<string, string>;
+  principalOrgId?: string;
+  userId?: string;
+  userAgent?: string;
 }
 
 export interface AuthorizeInput {
@@ -57,6 +64,16 @@ function contextVariables(principal: Principal, ctx: AuthorizeContext): Record<s
   const type = PRINCIPAL_TYPE[principal.kind];
   if (type) vars['aws:PrincipalType'] = type;
   if (principal.userName !== undefined) vars['aws:username'] = principal.userName;
+  if (ctx.requestedRegion !== undefined) vars['aws:RequestedRegion'] = ctx.requestedRegion;
+  if (ctx.principalOrgId !== undefined) vars['aws:PrincipalOrgID'] = ctx.principalOrgId;
+  if (ctx.userId !== undefined) vars['aws:userid'] = ctx.userId;
+  if (ctx.userAgent !== undefined) vars['aws:UserAgent'] = ctx.userAgent;
+  if (ctx.requestedRegion !== undefined) {
+    // The AWS path (which knows the region) sends IAM these too: its callers call directly, never via a service.
+    vars['aws:PrincipalIsAWSService'] = 'false';
+    vars['aws:ViaAWSService'] = 'false';
+  }
+  for (const [k, v] of Object.entries(ctx.principalTags ?? {})) vars[`aws:PrincipalTag/${k}`] = v;
   for (const [k, v] of Object.entries(ctx.resourceTags ?? {})) vars[`aws:ResourceTag/${k}`] = v;
   for (const [k, v] of Object.entries(ctx.bucketTags ?? {})) vars[`s3vectors:VectorBucketTag/${k}`] = v;
   for (const [k, v] of Object.entries(ctx.requestTags ?? {})) vars[`aws:RequestTag/${k}`] = v;
