@@ -4,6 +4,7 @@
 //   architecture=x86_64|arm64   removalPolicy=retain|destroy   optimize=false
 //   optimizeSchedule="rate(1 hour)"   stageName=v1   stackName=OpenS3Vectors
 //   optimizeSizedFor=1000000x1024 (largest index: vectors x dimension)   optimizeMemory=3008 (MB)
+//   optimizeJob=false (no Fargate job for builds one run cannot finish)   optimizeJobSizedFor=10000000x1024
 // Synth needs no credentials: the stack is environment-agnostic unless CDK_DEFAULT_* are set.
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -28,9 +29,15 @@ const positive = (key: string): number | undefined => {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${key} must be a positive integer, got ${value}`);
   return n;
 };
-const sizedFor = context('optimizeSizedFor');
-const target = sizedFor === undefined ? undefined : /^(\d+)x(\d+)$/.exec(sizedFor);
-if (sizedFor !== undefined && !target) throw new Error(`optimizeSizedFor must be <vectors>x<dimension>, e.g. 1000000x1024; got ${sizedFor}`);
+const targetOf = (key: string) => {
+  const value = context(key);
+  if (value === undefined) return undefined;
+  const match = /^(\d+)x(\d+)$/.exec(value);
+  if (!match) throw new Error(`${key} must be <vectors>x<dimension>, e.g. 1000000x1024; got ${value}`);
+  return { vectors: Number(match[1]), dimension: Number(match[2]) };
+};
+const target = targetOf('optimizeSizedFor');
+const jobTarget = targetOf('optimizeJobSizedFor');
 
 new S3VectorsStack(app, context('stackName') ?? 'OpenS3Vectors', {
   env:
@@ -46,6 +53,7 @@ new S3VectorsStack(app, context('stackName') ?? 'OpenS3Vectors', {
       : {
           schedule: events.Schedule.expression(context('optimizeSchedule') ?? 'rate(1 hour)'),
           memorySize: positive('optimizeMemory'),
-          ...(target && { sizedFor: { vectors: Number(target[1]), dimension: Number(target[2]) } }),
+          ...(target && { sizedFor: target }),
+          job: context('optimizeJob') === 'false' ? false : { sizedFor: jobTarget },
         },
 });

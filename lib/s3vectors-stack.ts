@@ -17,19 +17,16 @@ import { Construct } from 'constructs';
 import { IAM_SIMULATOR_ACTIONS } from '../lambdas/adapters/iam-simulator';
 import { LAMBDA_REQUEST_LIMIT } from '../lambdas/runtime/payload-limits';
 import { addGatewayResponses } from './gateway-responses';
-import { LEASE_PREFIX } from '../lambdas/adapters/maintenance-lease';
-import { SHARED_DECISION_PREFIX } from '../lambdas/adapters/shared-decisions';
+import { grantCatalog, grantMaintenance, grantVectors, VECTOR_PREFIX } from './grants';
 import { LIMIT_ENV, type Limits } from '../lambdas/core/config';
 import { LAYER_JS_PACKAGES, LanceDbLayer, type LambdaArchitecture } from './lancedb-layer';
-import { optimizeSizing, type OptimizeSizing, type OptimizeTarget } from './optimize-sizing';
+import { MaintenanceJob } from './maintenance-job';
+import { jobSizing, optimizeSizing, type OptimizeSizing, type OptimizeTarget } from './optimize-sizing';
 import { operationSpecs, type OperationClass, type OperationSpec } from './operations';
 
 const PROJECT_ROOT = resolve(__dirname, '..');
 export const DEFAULT_MAINTENANCE_ENTRY = join(PROJECT_ROOT, 'lambdas', 'maintenance', 'handler.ts');
-/** Partition-key prefix of pagination cursors in the catalog (lambdas/adapters/dynamo-catalog.ts). */
-const CURSOR_PREFIX = 'CURSOR#';
-/** Lance tables live under this prefix of the data bucket. */
-export const VECTOR_PREFIX = 'vectors';
+export { VECTOR_PREFIX };
 
 export interface FunctionSizing {
   memorySize: number;
@@ -66,6 +63,21 @@ export interface OptimizeOptions {
   timeout?: Duration;
   /** The maintenance module (exports `handler`). Default: lambdas/maintenance/handler.ts. */
   entry?: string;
+  /**
+   * The Fargate job that builds what one run cannot (lib/maintenance-job.ts); false leaves it out
+   * (such builds then stay deferred, and indexes that large are searched exactly).
+   */
+  job?: MaintenanceJobOptions | false;
+}
+
+export interface MaintenanceJobOptions {
+  /** The largest index the job should build. Default 10M vectors × 1,024 dimensions. */
+  sizedFor?: OptimizeTarget;
+  /** Fargate vCPU units (4096 = 4 vCPU). Default: at least 4 vCPU, more if the memory needs it. */
+  cpu?: number;
+  memoryMiB?: number;
+  /** 21–200 GiB. Default: sized from `sizedFor`. */
+  ephemeralStorageGiB?: number;
 }
 
 export interface S3VectorsStackProps extends StackProps {
@@ -109,6 +121,7 @@ export class S3VectorsStack extends Stack {
   readonly functions: Record<string, nodejs.NodejsFunction> = {};
   readonly optimizeFunction?: nodejs.NodejsFunction;
   readonly optimizeSizing?: OptimizeSizing;
+  readonly optimizeJob?: MaintenanceJob;
   readonly architecture: LambdaArchitecture;
   /** The S3 Vectors endpoint URL, without a trailing slash. */
   readonly endpoint: string;
@@ -232,17 +245,21 @@ export class S3VectorsStack extends Stack {
         timeout,
         logRetention: props.logRetention,
       });
-      // Reads the catalog to find the indexes, rewrites their Lance tables; holds the run's lease
-      // (lambdas/adapters/maintenance-lease.ts) so two overlapping runs never optimize at once.
-      this.grantCatalog(fn, 'read', false, false);
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
-          resources: [this.catalogTable.tableArn],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${LEASE_PREFIX}*`] } },
-        }),
-      );
-      this.grantVectors(fn, 'write');
+      // Holds the run's lease (lambdas/adapters/maintenance-lease.ts) so two overlapping runs never optimize at once.
+      grantMaintenance(fn, this);
+      if (options.job !== false) {
+        const job = options.job ?? {};
+        const jobSize = jobSizing({ target: job.sizedFor, cpu: job.cpu, memoryMiB: job.memoryMiB, ephemeralStorageGiB: job.ephemeralStorageGiB });
+        if (!jobSize.fits) {
+          Annotations.of(this).addWarning(
+            `the optimize job is sized for ${jobSize.target.vectors} × ${jobSize.target.dimension}-d, but ${jobSize.memoryMiB} MiB / ${jobSize.ephemeralStorageGiB} GiB may not hold its build: raise optimize.job.memoryMiB / ephemeralStorageGiB`,
+          );
+        }
+        const optimizeJob = new MaintenanceJob(this, 'OptimizeJob', { directory: PROJECT_ROOT, data: this, environment: { ...environment, ...options.environment }, sizing: jobSize, logRetention: props.logRetention });
+        for (const [name, value] of Object.entries(optimizeJob.launchEnvironment())) fn.addEnvironment(name, value);
+        optimizeJob.grantStart(fn);
+        this.optimizeJob = optimizeJob;
+      }
       // A failed or timed-out run is not retried by Lambda (the next scheduled run picks up), and
       // no reserved concurrency is asked for (new accounts often cannot grant any): the lease
       // serializes overlapping runs instead.
@@ -313,45 +330,8 @@ export class S3VectorsStack extends Stack {
         resources: [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:user/*`, `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/*`],
       }),
     );
-    this.grantCatalog(fn, spec.catalog, spec.issuesCursors);
-    if (spec.vectors !== 'none') this.grantVectors(fn, spec.vectors);
-  }
-
-  private grantCatalog(fn: lambda.IFunction, access: 'read' | 'write', issuesCursors: boolean, sharesDecisions = true): void {
-    const table = this.catalogTable.tableArn;
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [table] }));
-    if (access === 'write') {
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [table] }));
-      return;
-    }
-    // A read-only operation still stores its pagination cursors (if it pages) and the IAM decisions
-    // it shares with the other functions (lambdas/adapters/shared-decisions.ts), and nothing else.
-    const keys = [...(issuesCursors ? [`${CURSOR_PREFIX}*`] : []), ...(sharesDecisions ? [`${SHARED_DECISION_PREFIX}*`] : [])];
-    if (!keys.length) return;
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:PutItem'],
-        resources: [table],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } },
-      }),
-    );
-  }
-
-  private grantVectors(fn: lambda.IFunction, access: 'read' | 'write'): void {
-    const objects = this.dataBucket.arnForObjects(`${VECTOR_PREFIX}/*`);
-    // Unconditional: without s3:ListBucket, S3 answers HEAD/GET of a missing object 403 instead
-    // of 404, and Lance branches on NotFound. The bucket holds only this deployment's data.
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.dataBucket.bucketArn] }));
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'], resources: [this.commitTable.tableArn] }),
-    );
-    if (access === 'write') {
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [objects] }));
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [this.commitTable.tableArn] }),
-      );
-    }
+    grantCatalog(fn, this, spec.catalog, spec.issuesCursors);
+    if (spec.vectors !== 'none') grantVectors(fn, this, spec.vectors);
   }
 }
 

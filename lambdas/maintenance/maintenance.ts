@@ -31,13 +31,19 @@ export interface MaintenanceOptions {
   now?: () => number;
   /** Runs the heavy actions in this process (default) or in a worker process (the local server). */
   worker?: MaintenanceWorker;
+  /**
+   * Wraps each index's maintenance in runMaintenanceOnce (the Lambda: the index's lease, and the
+   * hand-off of a build too long for it); `undefined`: another process maintains it now (skipped).
+   */
+  claim?: (index: IndexRecord, maintain: () => Promise<IndexReport>) => Promise<IndexReport | undefined>;
 }
 
 export interface IndexReport {
   bucket: string;
   index: string;
   storageId: string;
-  outcome: 'idle' | 'ok' | 'failed' | 'partial' | 'empty';
+  /** held: another process (the build job) maintains it now. */
+  outcome: 'idle' | 'ok' | 'failed' | 'partial' | 'empty' | 'held';
   actions: { kind: Action['kind']; reason: string; ms: number; error?: string }[];
   deferred: Action['kind'][];
   before?: Pick<TableStats, 'rows' | 'fragments' | 'smallFragments' | 'version'>;
@@ -245,6 +251,8 @@ export async function* allIndexes(deps: Pick<Deps, 'catalog'>): AsyncGenerator<I
   } while (afterBucket !== undefined);
 }
 
+const skipped = (index: IndexRecord): IndexReport => ({ bucket: index.bucketName, index: index.name, storageId: index.storageId, outcome: 'idle', actions: [], deferred: [] });
+
 let lastStateCompaction = 0;
 
 /** One pass over every index. Resolves when the pass is done; never throws for one index's failure. */
@@ -262,12 +270,13 @@ export async function runMaintenanceOnce(deps: Pick<Deps, 'catalog' | 'store'>, 
       break;
     }
     try {
-      const result = await maintainIndex(deps, index, { ...options, config });
+      const maintain = () => maintainIndex(deps, index, { ...options, config });
+      const result = (options.claim ? await options.claim(index, maintain) : await maintain()) ?? { ...skipped(index), outcome: 'held' };
       report.indexes.push(result);
       if (result.deferred.length) report.complete = false;
     } catch (error) {
       report.complete = false;
-      report.indexes.push({ bucket: index.bucketName, index: index.name, storageId: index.storageId, outcome: 'failed', actions: [], deferred: [] });
+      report.indexes.push({ ...skipped(index), outcome: 'failed' });
       log.warn({ event: 'maintenance.failed', storageId: index.storageId, err: error }, 'index maintenance failed');
     }
   }

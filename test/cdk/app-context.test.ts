@@ -31,3 +31,13 @@ test('optimizeSizedFor and optimizeMemory size the optimize function', () => {
   expect(optimize.Properties.EphemeralStorage.Size).toBe(512 + Math.ceil((2_000_000 * 768 * 6) / 2 ** 20));
   expect(() => synthApp({ optimizeSizedFor: 'lots' })).toThrow(/optimizeSizedFor must be <vectors>x<dimension>/);
 }, 120_000);
+
+test('optimizeJobSizedFor sizes the optimize job; optimizeJob=false leaves it out', () => {
+  const tasks = (t: any) => Object.values(t.Resources as Record<string, any>).filter((r) => r.Type === 'AWS::ECS::TaskDefinition');
+  const [task] = tasks(synthApp({ optimizeJobSizedFor: '20000000x1536' }));
+  // 30.72G floats × 6 bytes of build files ≈ 172 GiB, plus the image.
+  expect(task.Properties.EphemeralStorage.SizeInGiB).toBe(Math.ceil((20_000_000 * 1536 * 6) / 2 ** 30) + 5);
+  expect(Number(task.Properties.Cpu)).toBeGreaterThanOrEqual(8192);
+  expect(tasks(synthApp({ optimizeJob: 'false' }))).toHaveLength(0);
+  expect(() => synthApp({ optimizeJobSizedFor: '10M' })).toThrow(/optimizeJobSizedFor must be <vectors>x<dimension>/);
+}, 180_000);
