@@ -18,6 +18,10 @@ export const HELP = `Usage: npm run bench -- [options]
   --maintenance auto|server|bench|none    how the index catches up (default auto; see bench/README.md)
   --no-small                              skip the issue-2/6 figures (PutVectors 500×1024, 10k query, auth)
   --quick                                 small sizes for a smoke run (about a minute)
+  --storage local|s3                      s3: the user flow on s3rver + dynalite through --processes servers, with
+                                          local disk (1 process) as the baseline; one table (issue 14)
+  --processes N[,N…]                      server processes for --storage s3 (default 1; e.g. 1,3)
+  --rows N                                rows of the dataset (default: the whole set, or --quick/--size)
   --keep                                  keep the servers' data directories
   --out FILE                              JSON results (default bench/results/<dataset>-<time>.json)`;
 
@@ -33,6 +37,9 @@ export interface BenchArgs {
   quick: boolean;
   keep: boolean;
   out?: string;
+  storage: string;
+  processes: string;
+  rows?: string;
   help: boolean;
 }
 
@@ -50,6 +57,10 @@ export interface BenchContext {
   /** This run's scratch folder (servers' data and logs), removed at the end unless --keep. */
   runDir: string;
   stamp: string;
+  /** --storage s3: the process counts to run, in order. */
+  processes: number[];
+  /** --rows (--storage s3), undefined for the whole set. */
+  rows?: number;
   maintenanceDriver: MaintenanceDriver | undefined;
 }
 
@@ -76,6 +87,9 @@ export function benchContext(argv: string[] = process.argv.slice(2)): BenchConte
       quick: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       out: { type: 'string' },
+      storage: { type: 'string', default: 'local' },
+      processes: { type: 'string', default: '1' },
+      rows: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -93,6 +107,8 @@ export function benchContext(argv: string[] = process.argv.slice(2)): BenchConte
   if (!['fashion-mnist', 'synthetic', 'all'].includes(args.dataset)) throw new Error('--dataset must be fashion-mnist, synthetic or all');
   if (!['100k', '1m'].includes(args.size)) throw new Error('--size must be 100k or 1m');
   if (!['user', 'classic'].includes(args.flow)) throw new Error('--flow must be user or classic');
+  if (!['local', 's3'].includes(args.storage)) throw new Error('--storage must be local or s3');
+  const processes = args.processes.split(',').map((p) => positive('processes', p.trim(), 1));
   return {
     args,
     quick,
@@ -105,6 +121,8 @@ export function benchContext(argv: string[] = process.argv.slice(2)): BenchConte
     cacheDir: join(resultsDir, '.cache'),
     runDir,
     stamp: new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19),
+    processes,
+    rows: args.rows === undefined ? undefined : positive('rows', args.rows, 0),
     maintenanceDriver: chooseDriver(args.maintenance),
   };
 }

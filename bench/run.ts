@@ -13,7 +13,8 @@ import { benchSmall, smallTable, type SmallResult } from './small';
 import { mib } from './stats';
 import { datasetTables, targets, userTargets, type TargetCheck } from './targets';
 import { userFlowTable, type UserFlowResult } from './user-flow';
-import { benchUserFlow } from './user-run';
+import { storageTable, type StorageRunResult } from './s3-flow';
+import { benchStorage, benchUserFlow } from './user-run';
 
 const ctx = benchContext();
 const { args, quick } = ctx;
@@ -21,7 +22,7 @@ const { args, quick } = ctx;
 async function main(): Promise<void> {
   const started = Date.now();
   log(`open-s3vectors bench${quick ? ' (quick)' : ''}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${mib(totalmem())} MiB RAM, node ${process.version}; work dir ${ctx.runDir}`);
-  const results: { small?: SmallResult; datasets: DatasetResult[]; userFlow: UserFlowResult[] } = { datasets: [], userFlow: [] };
+  const results: { small?: SmallResult; datasets: DatasetResult[]; userFlow: UserFlowResult[]; storage?: StorageRunResult[][] } = { datasets: [], userFlow: [] };
   const printed: string[] = [];
   const checks: TargetCheck[] = [];
   const out = resolve(args.out ?? join(ctx.resultsDir, `${args.dataset}${quick ? '-quick' : ''}-${ctx.stamp}.json`));
@@ -44,24 +45,28 @@ async function main(): Promise<void> {
     );
   };
   try {
-    if (!args['no-small'] && args.flow === 'classic') {
+    if (!args['no-small'] && args.flow === 'classic' && args.storage === 'local') {
       results.small = await benchSmall(ctx);
       printed.push(smallTable(results.small));
       save();
     }
     const sets: (() => Dataset)[] = [];
     if (args.dataset === 'fashion-mnist' || args.dataset === 'all') {
-      sets.push(() => fashionMnist(quick ? 5_000 : 60_000, ctx.queries, log));
+      sets.push(() => fashionMnist(ctx.rows ?? (quick ? 5_000 : 60_000), ctx.queries, log));
     }
     if (args.dataset === 'synthetic' || args.dataset === 'all') {
-      const count = quick ? 5_000 : args.size === '1m' ? 1_000_000 : 100_000;
+      const count = ctx.rows ?? (quick ? 5_000 : args.size === '1m' ? 1_000_000 : 100_000);
       sets.push(() => synthetic(count, 768, ctx.queries, 'cosine'));
     }
     for (const make of sets) {
       const t0 = performance.now();
       const ds = make();
       log(`generated/loaded ${ds.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      if (args.flow === 'user') {
+      if (args.storage === 's3') {
+        const runs = await benchStorage(ctx, ds);
+        (results.storage ??= []).push(runs);
+        printed.push(storageTable(runs));
+      } else if (args.flow === 'user') {
         const u = await benchUserFlow(ctx, ds);
         results.userFlow.push(u);
         checks.push(...userTargets(u));
