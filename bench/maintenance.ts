@@ -11,7 +11,7 @@
 //
 // TODO(maintenance): once lambdas/maintenance exports a run-to-completion function, an `offline`
 // driver can call it here (server stopped) instead of the bench's own index build.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
@@ -80,19 +80,47 @@ export interface IndexStatusJson {
 }
 
 /** `npm run status -- --json` for this data directory (undefined when it cannot run). */
-export function status(ctx: Pick<MaintenanceContext, 'dataDir' | 'bucket' | 'index' | 'log'>): IndexStatusJson | undefined {
+export function status(ctx: Pick<MaintenanceContext, 'dataDir' | 'bucket' | 'index' | 'log'> & { env?: Record<string, string> }): IndexStatusJson | undefined {
   try {
     const out = execFileSync(process.execPath, ['--no-warnings', '--import', 'tsx', 'bin/status.ts', '--data-dir', ctx.dataDir, '--json'], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
       timeout: 60_000,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A shared backend's S3V_* variables, so status reads that catalog and store.
+      env: { ...process.env, ...ctx.env },
     });
     return (JSON.parse(out) as IndexStatusJson[]).find((s) => s.index === `${ctx.bucket}/${ctx.index}`);
   } catch (error) {
     ctx.log(`npm run status failed: ${String((error as Error).message).split('\n')[0]}`);
     return undefined;
   }
+}
+
+/**
+ * The same, without blocking this process: for a backend served from this process (the bench's
+ * s3rver and dynalite), which a synchronous child would wait on forever.
+ */
+export function statusAsync(ctx: Pick<MaintenanceContext, 'dataDir' | 'bucket' | 'index' | 'log'> & { env?: Record<string, string> }): Promise<IndexStatusJson | undefined> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--no-warnings', '--import', 'tsx', 'bin/status.ts', '--data-dir', ctx.dataDir, '--json'],
+      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...ctx.env } },
+      (error, stdout) => {
+        if (error) {
+          ctx.log(`npm run status failed: ${String(error.message).split('\n')[0]}`);
+          return resolve(undefined);
+        }
+        try {
+          resolve((JSON.parse(stdout) as IndexStatusJson[]).find((s) => s.index === `${ctx.bucket}/${ctx.index}`));
+        } catch (e) {
+          ctx.log(`npm run status printed no JSON: ${String(e)}`);
+          resolve(undefined);
+        }
+      },
+    );
+  });
 }
 
 /**

@@ -1,6 +1,8 @@
 // A lease in the catalog table so that two maintenance runs never optimize at the same time (a
-// scheduled run overlapping a slow previous one, or a manual invoke). One item:
+// scheduled run overlapping a slow previous one, or a manual invoke). One item per name:
 //   pk LEASE#<name>   sk -   holder, expiresAt (ms), ttl (s, DynamoDB's cleanup)
+// Names: `maintenance` (the default: one run for the whole catalog, the scheduled Lambda's), or
+// `index#<storageId>` (indexLeaseName: one runner per index, the shared service's processes).
 // Taken with a conditional put (free, or expired); given back with a conditional delete (only by its
 // holder). A holder that dies keeps the lease only until it expires, which is set past the run's
 // own time limit: Lambda cannot run a handler longer than its timeout.
@@ -8,6 +10,11 @@ import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand, typ
 import { randomUUID } from 'node:crypto';
 
 export const LEASE_PREFIX = 'LEASE#';
+
+/** The lease name of one index's maintenance (its storageId is new on every CreateIndex). */
+export function indexLeaseName(storageId: string): string {
+  return `index#${storageId}`;
+}
 
 export interface LeaseOptions {
   name?: string;
@@ -81,4 +88,25 @@ export async function underLease<T>(lease: MaintenanceLease, durationMs: number,
   } finally {
     await lease.release();
   }
+}
+
+/**
+ * Renews a held lease every third of `durationMs` until the returned function is called; `onLost`
+ * runs once if a renewal finds another holder (this one stalled past the expiry).
+ */
+export function keepRenewed(lease: MaintenanceLease, durationMs: number, onLost: () => void): () => void {
+  let lost = false;
+  const timer = setInterval(() => {
+    lease.acquire(durationMs).then(
+      (held) => {
+        if (!held && !lost) {
+          lost = true;
+          onLost();
+        }
+      },
+      () => undefined,
+    );
+  }, durationMs / 3);
+  timer.unref();
+  return () => clearInterval(timer);
 }
