@@ -4,7 +4,7 @@
 // (lambdas/adapters/maintenance-lease.ts), so a Lambda run and a job never maintain one index at
 // once, and no second job starts while one runs.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { MaintenanceLease } from '../adapters/maintenance-lease';
+import { indexLeaseName, MaintenanceLease } from '../adapters/maintenance-lease';
 import type { IndexRecord } from '../core/ports';
 
 /** How the optimize Lambda starts a job (set by the stack). */
@@ -31,9 +31,9 @@ export const JOB_ENV = {
  */
 export const JOB_LEASE_MS = 20 * 60_000;
 
-/** The per-index lease (the optimize run as a whole has its own, 'maintenance'). */
+/** The per-index lease, the same item the shared service's processes take (lambdas/cluster/leased-pass.ts). */
 export function indexLease(client: DynamoDBClient, table: string, storageId: string, holder?: string): MaintenanceLease {
-  return new MaintenanceLease(client, table, { name: `index:${storageId}`, ...(holder && { holder }) });
+  return new MaintenanceLease(client, table, { name: indexLeaseName(storageId), ...(holder && { holder }) });
 }
 
 export interface JobRequest {

@@ -95,7 +95,7 @@ function stubLauncher(fail = false): JobLauncher & { requests: JobRequest[] } {
 }
 
 const leaseItem = async (storageId: string) =>
-  (await client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `LEASE#index:${storageId}` }, sk: { S: '-' } }, ConsistentRead: true }))).Item;
+  (await client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `LEASE#index#${storageId}` }, sk: { S: '-' } }, ConsistentRead: true }))).Item;
 const hasAnn = async (index: IndexRecord) => vectorIndexOf((await store().tableStats(index))!) !== undefined;
 
 /** Drops the indexes of earlier tests from the catalog, so each run sees only the current one. */
@@ -189,7 +189,7 @@ describe('the job', () => {
     const other = await client.send(
       new PutItemCommand({
         TableName: TABLE,
-        Item: { pk: { S: `LEASE#index:${index.storageId}` }, sk: { S: '-' }, holder: { S: 'a-lambda-run' }, expiresAt: { N: String(Date.now() + 60_000) } },
+        Item: { pk: { S: `LEASE#index#${index.storageId}` }, sk: { S: '-' }, holder: { S: 'a-lambda-run' }, expiresAt: { N: String(Date.now() + 60_000) } },
       }),
     );
     expect(other).toBeDefined();
@@ -197,7 +197,7 @@ describe('the job', () => {
     expect(result).toEqual({ outcome: 'held' });
     expect(await hasAnn(index)).toBe(false);
     expect((await leaseItem(index.storageId))?.holder?.S).toBe('a-lambda-run');
-    await client.send(new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: `LEASE#index:${index.storageId}` }, sk: { S: '-' } } }));
+    await client.send(new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: `LEASE#index#${index.storageId}` }, sk: { S: '-' } } }));
   });
 
   it('an index deleted since the job was started: nothing built, lease given back', async () => {
@@ -224,14 +224,14 @@ describe('the job', () => {
     await client.send(
       new PutItemCommand({
         TableName: TABLE,
-        Item: { pk: { S: `LEASE#index:${index.storageId}` }, sk: { S: '-' }, holder: { S: 'someone-else' }, expiresAt: { N: String(Date.now() + 60_000) } },
+        Item: { pk: { S: `LEASE#index#${index.storageId}` }, sk: { S: '-' }, holder: { S: 'someone-else' }, expiresAt: { N: String(Date.now() + 60_000) } },
       }),
     );
     expect(await running).toEqual({ outcome: 'gone' });
     expect(lost).toBeGreaterThanOrEqual(1);
     // Its release does not free the new holder's lease.
     expect((await leaseItem(index.storageId))?.holder?.S).toBe('someone-else');
-    await client.send(new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: `LEASE#index:${index.storageId}` }, sk: { S: '-' } } }));
+    await client.send(new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: `LEASE#index#${index.storageId}` }, sk: { S: '-' } } }));
   });
 
   it('the image’s entry: the bundle its Dockerfile builds runs the job as a process and exits 0', async () => {
