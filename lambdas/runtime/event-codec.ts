@@ -24,7 +24,7 @@ function bodyText(event: APIGatewayProxyEvent): string | undefined {
   return text.trim() === '' ? undefined : text;
 }
 
-export function parseJson(text: string): ParsedBody {
+function parseJson(text: string): ParsedBody {
   try {
     return { value: JSON.parse(text) };
   } catch {
