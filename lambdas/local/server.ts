@@ -1,6 +1,7 @@
 // The local server: HTTP request → API Gateway proxy event → the same handler a Lambda runs.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listen } from './listen';
+import { httpSettingsFromEnv, limitConnections, listen, serverOptions, type HttpSettings } from './listen';
+import { BodyParserPool, bodyWorkerSettingsFromEnv, type BodyJob, type BodyWorkerSettings } from './body-pool';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Deps } from '../core/deps';
@@ -21,6 +22,10 @@ export interface LocalServerOptions {
   maxBodyBytes?: number;
   /** Served before the API routes (the console); returns true when it answered the request. */
   extraRoutes?: ExtraRoute;
+  /** Connection limit and timeouts (default: the S3V_* variables, see httpSettingsFromEnv). */
+  http?: Partial<HttpSettings>;
+  /** Parsing large bodies on worker threads (default: the S3V_BODY_* variables). */
+  bodyWorkers?: Partial<BodyWorkerSettings>;
 }
 
 export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
@@ -41,7 +46,8 @@ class BodyTooLarge extends Error {}
 // Past this much of an oversized body, stop draining it and cut the connection.
 const MAX_DRAIN_BYTES = 256 * 1024 * 1024;
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** The body as the socket delivered it, in pieces (joined only where needed). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -59,7 +65,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         reject(new BodyTooLarge());
       }
     });
-    req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks))));
+    req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(chunks)));
     req.on('error', reject);
   });
 }
@@ -75,7 +81,26 @@ function tooLargeResult(limit: number): APIGatewayProxyResult {
   return { ...result, headers: { ...result.headers, connection: 'close' } };
 }
 
-function toEvent(req: IncomingMessage, rawPath: string, query: URLSearchParams, body: Buffer, match: NonNullable<ReturnType<typeof route>>): APIGatewayProxyEvent {
+/**
+ * The event's body as text. When a worker has the body (lazy), the text is decoded on first read:
+ * in the usual case never on this thread, as the worker hashes and parses it.
+ */
+function setBody(event: APIGatewayProxyEvent, chunks: Buffer[], lazy: boolean): void {
+  const text = () => (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
+  if (!lazy) {
+    event.body = chunks.some((chunk) => chunk.length > 0) ? text() : null;
+    return;
+  }
+  let decoded: string | undefined;
+  Object.defineProperty(event, 'body', {
+    enumerable: true,
+    configurable: true,
+    get: () => (decoded ??= text()),
+    set: (value: string | null) => Object.defineProperty(event, 'body', { value, writable: true, enumerable: true, configurable: true }),
+  });
+}
+
+function toEvent(req: IncomingMessage, rawPath: string, query: URLSearchParams, match: NonNullable<ReturnType<typeof route>>): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -98,7 +123,7 @@ function toEvent(req: IncomingMessage, rawPath: string, query: URLSearchParams, 
     multiValueQueryStringParameters: hasQuery ? multiValueQueryStringParameters : null,
     pathParameters: Object.keys(match.pathParameters).length ? match.pathParameters : null,
     stageVariables: null,
-    body: body.length ? body.toString('utf8') : null,
+    body: null,
     isBase64Encoded: false,
     requestContext: {
       requestId,
@@ -128,11 +153,20 @@ function send(res: ServerResponse, result: APIGatewayProxyResult): void {
 }
 
 export async function startLocalServer(options: LocalServerOptions): Promise<RunningServer> {
+  const bodySettings = { ...bodyWorkerSettingsFromEnv(), ...options.bodyWorkers };
+  const pool = bodySettings.workers > 0 ? new BodyParserPool(bodySettings.workers) : undefined;
+  // Large bodies' jobs on the pool, by the event the pipeline carries.
+  const jobs = new WeakMap<APIGatewayProxyEvent, BodyJob>();
+  const steps: PipelineSteps = {
+    ...options.steps,
+    ...(pool ? { payloadHash: (event) => jobs.get(event)?.hash, parseBody: (event) => jobs.get(event)?.parse() } : {}),
+  };
   const handlers = new Map<string, Handler>(
-    operationNames.map((name) => [name, makeHandler(name, async () => options.deps, options.steps) as unknown as Handler]),
+    operationNames.map((name) => [name, makeHandler(name, async () => options.deps, steps) as unknown as Handler]),
   );
   const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024;
-  const server = createServer(async (req, res) => {
+  const http = { ...httpSettingsFromEnv(), ...options.http };
+  const server = createServer(serverOptions(http), async (req, res) => {
     try {
       if (options.extraRoutes && (await options.extraRoutes(req, res))) return;
       const url = req.url ?? '/';
@@ -145,7 +179,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
         req.resume();
         return;
       }
-      let body: Buffer;
+      let body: Buffer[];
       try {
         body = await readBody(req, maxBodyBytes);
       } catch (error) {
@@ -153,14 +187,24 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
         if (!res.headersSent && !req.socket.destroyed) send(res, tooLargeResult(maxBodyBytes));
         return;
       }
-      const event = toEvent(req, rawPath, query, body, match);
-      send(res, await handlers.get(match.operation.name)!(event, localContext(match.operation.name)));
+      const event = toEvent(req, rawPath, query, match);
+      // The worker gets the body joined (moved to it); the pieces stay for a fallback to the inline path.
+      const size = body.reduce((sum, chunk) => sum + chunk.length, 0);
+      const job = pool && size >= bodySettings.minBytes ? pool.open(Buffer.concat(body, size)) : undefined;
+      setBody(event, body, job !== undefined);
+      if (job) jobs.set(event, job);
+      try {
+        send(res, await handlers.get(match.operation.name)!(event, localContext(match.operation.name)));
+      } finally {
+        job?.release();
+      }
     } catch (error) {
       const failure = error instanceof ProtocolError ? error : new ProtocolError('InternalServerException', 500, 'Internal error');
       if (!res.headersSent) send(res, errorResult(failure, randomUUID()));
     }
   });
-  server.keepAliveTimeout = 65_000;
+  server.keepAliveTimeout = http.keepAliveTimeoutMs;
+  limitConnections(server, http.maxConnections);
   const { port, address } = await listen(server, options.port, options.host);
   return {
     url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
@@ -170,6 +214,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
         server.close(() => {
           clearInterval(idle);
           clearTimeout(cut);
+          void pool?.close();
           resolve();
         });
         // Keep-alive connections go as soon as they are idle; requests in flight finish first.

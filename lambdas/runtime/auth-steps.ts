@@ -15,7 +15,8 @@ import type { Tags } from '../core/ports';
 import { logger } from './logger';
 import type { OperationContext, Step } from './pipeline';
 
-export type Authenticator = (event: APIGatewayProxyEvent) => Promise<Caller>;
+/** `payloadHash`: the body's SHA-256 (hex) computed off the event loop, if it was (undefined: hash here). */
+export type Authenticator = (event: APIGatewayProxyEvent, payloadHash?: Promise<string | undefined>) => Promise<Caller>;
 
 /** Everything an identity-policy decision may depend on besides the caller. */
 export interface DecisionRequest {
@@ -57,8 +58,9 @@ function lowerCaseHeaders(event: APIGatewayProxyEvent): { headers: Record<string
 
 /** Local mode: verify the request's SigV4 signature against known access keys. */
 export function sigv4Authenticator(lookup: SecretLookup<Caller>, region: string, now: () => Date = () => new Date()): Authenticator {
-  return (event) => {
+  return async (event, payloadHash) => {
     const { headers, repeated } = lowerCaseHeaders(event);
+    const bodyHash = payloadHash && (await payloadHash);
     return verifySignature(
       {
         method: event.httpMethod,
@@ -66,7 +68,9 @@ export function sigv4Authenticator(lookup: SecretLookup<Caller>, region: string,
         query: (event.multiValueQueryStringParameters ?? {}) as Record<string, string[]>,
         headers,
         repeatedHeaders: repeated,
-        body: event.body ?? '',
+        // Read only when needed: the local server decodes a large body's text on first read.
+        body: bodyHash === undefined ? (event.body ?? '') : '',
+        bodyHash,
       },
       lookup,
       { region, now: now(), services: ['s3vectors', 'execute-api'] },
@@ -77,7 +81,7 @@ export function sigv4Authenticator(lookup: SecretLookup<Caller>, region: string,
 export function authenticateStep(authenticator: Authenticator): Step {
   return {
     before: async (request) => {
-      (request.context as AuthContext).caller = await authenticator(request.event);
+      (request.context as AuthContext).caller = await authenticator(request.event, request.context.payloadHash);
     },
   };
 }

@@ -5,16 +5,42 @@ import { ProtocolError, ServiceError } from '../core/errors';
 import { inputShape, Operation } from '../core/model';
 import { payloadBytes, responseTooLarge } from './payload-limits';
 
-function parseBody(event: APIGatewayProxyEvent): Record<string, unknown> {
-  if (!event.body) return {};
+/**
+ * A body parsed before decoding (the local server parses large ones on a worker thread): the JSON
+ * value, or `invalid` when it was not JSON. Vector data may arrive as Float32Array (every value a
+ * finite float32) or Float64Array (every value a number, some past float32's range); anything else
+ * stays a plain array, so validation words every error as it does for the inline parse. `blank`:
+ * the text was empty or white space only, which is no input at all.
+ */
+export type ParsedBody = { value: unknown } | { invalid: true } | { blank: true };
+
+/** Parses the event's body elsewhere; undefined (or resolving to it): parse it here. */
+export type BodyParser = (event: APIGatewayProxyEvent) => Promise<ParsedBody | undefined> | undefined;
+
+/** The body's text, or undefined when there is none (no body, or only white space). */
+function bodyText(event: APIGatewayProxyEvent): string | undefined {
+  if (!event.body) return undefined;
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (text.trim() === '') return {};
-  let body: unknown;
+  return text.trim() === '' ? undefined : text;
+}
+
+function parseJson(text: string): ParsedBody {
   try {
-    body = JSON.parse(text);
+    return { value: JSON.parse(text) };
   } catch {
-    throw new ProtocolError('SerializationException', 400, 'The request body is not valid JSON');
+    return { invalid: true };
   }
+}
+
+function parseBody(event: APIGatewayProxyEvent, parsed?: ParsedBody): Record<string, unknown> {
+  let result = parsed;
+  if (result === undefined) {
+    const text = bodyText(event);
+    result = text === undefined ? { blank: true } : parseJson(text);
+  }
+  if ('blank' in result) return {};
+  if ('invalid' in result) throw new ProtocolError('SerializationException', 400, 'The request body is not valid JSON');
+  const body = result.value;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ProtocolError('SerializationException', 400, 'The request body must be a JSON object');
   }
@@ -30,8 +56,9 @@ function decodeLabel(value: string): string {
   }
 }
 
-export function decodeInput(op: Operation, event: APIGatewayProxyEvent): Record<string, unknown> {
-  const input = parseBody(event);
+/** The operation's input from the event; `parsed`: its body, when a BodyParser already parsed it. */
+export function decodeInput(op: Operation, event: APIGatewayProxyEvent, parsed?: ParsedBody): Record<string, unknown> {
+  const input = parseBody(event, parsed);
   for (const [name, member] of Object.entries(inputShape(op)?.members ?? {})) {
     const wireName = member.locationName ?? name;
     if (member.location === 'uri') {

@@ -11,7 +11,7 @@ import { operations, type Operation } from '../core/model';
 import { useCases } from '../core/usecases';
 import { validateInput } from '../core/validate/shape-validator';
 import { limitOverrides } from '../core/validate/limit-overrides';
-import { decodeInput, errorResult, successResult } from './event-codec';
+import { decodeInput, errorResult, successResult, type BodyParser } from './event-codec';
 import { logger } from './logger';
 
 export interface OperationContext extends Context {
@@ -19,6 +19,8 @@ export interface OperationContext extends Context {
   deps: Deps;
   requestId: string;
   input: Record<string, unknown>;
+  /** The body's SHA-256, being computed off the event loop (PipelineSteps.payloadHash). */
+  payloadHash?: Promise<string | undefined>;
 }
 
 export type Step = middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, OperationContext>;
@@ -27,20 +29,26 @@ export type Step = middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResu
 export interface PipelineSteps {
   authenticate?: Step;
   authorize?: Step;
+  /** Parses large bodies off the event loop (the local server's workers); the Lambdas parse inline. */
+  parseBody?: BodyParser;
+  /** Hashes large bodies off the event loop, for SigV4 (resolving to undefined: hash inline). */
+  payloadHash?: (event: APIGatewayProxyEvent) => Promise<string | undefined> | undefined;
 }
 
-const prepare = (operation: Operation, loadDeps: () => Promise<Deps>): Step => ({
+const prepare = (operation: Operation, loadDeps: () => Promise<Deps>, steps: PipelineSteps): Step => ({
   before: async (request) => {
     const context = request.context;
     context.operation = operation;
     context.requestId = request.event.requestContext?.requestId ?? randomUUID();
+    context.payloadHash = steps.payloadHash?.(request.event);
     context.deps = await loadDeps();
   },
 });
 
-const decode = (operation: Operation): Step => ({
-  before: (request) => {
-    request.context.input = decodeInput(operation, request.event);
+const decode = (operation: Operation, parseBody?: BodyParser): Step => ({
+  before: async (request) => {
+    const pending = parseBody?.(request.event);
+    request.context.input = decodeInput(operation, request.event, pending && (await pending));
   },
 });
 
@@ -71,9 +79,9 @@ export function makeHandler(operationName: string, loadDeps: () => Promise<Deps>
   if (!operation || !useCase) throw new Error(`unknown operation ${operationName}`);
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, OperationContext>()
     .use(awsErrors())
-    .use(prepare(operation, loadDeps));
+    .use(prepare(operation, loadDeps, steps));
   if (steps.authenticate) handler.use(steps.authenticate);
-  handler.use(decode(operation)).use(validate(operation));
+  handler.use(decode(operation, steps.parseBody)).use(validate(operation));
   if (steps.authorize) handler.use(steps.authorize);
   return handler.handler(async (_event, context) =>
     successResult(operation, await useCase(context.deps, context.input), context.requestId),

@@ -19,6 +19,8 @@ export interface SignedRequest {
   repeatedHeaders?: ReadonlySet<string>;
   /** The body bytes as received (a string is hashed as UTF-8). */
   body: string | Uint8Array;
+  /** The body's SHA-256 in hex, when it was computed elsewhere (the local server's worker threads). */
+  bodyHash?: string;
 }
 
 /** The secret of an access key and whoever it identifies (a Principal, or the caller's record). */
@@ -144,7 +146,7 @@ async function expectedSignature(req: SignedRequest, auth: ParsedAuthorization, 
   }
   // These clients send no x-amz-content-sha256: we hash the body ourselves and hand the signer the
   // hash through the header it reads, kept out of the canonical headers unless the client signed it.
-  const bodyHash = createHash('sha256').update(req.body).digest('hex');
+  const bodyHash = req.bodyHash ?? createHash('sha256').update(req.body).digest('hex');
   if (auth.signedHeaders.includes(CONTENT_SHA256) && headers[CONTENT_SHA256] !== bodyHash) throw invalid();
   headers[CONTENT_SHA256] = bodyHash;
 

@@ -3,13 +3,18 @@
 import { ValidationError } from '../errors';
 import type { IndexRecord } from '../ports';
 
+/** From any realm: a worker thread's message, a test's VM context. */
+function isFloat32Array(values: unknown): values is Float32Array {
+  return ArrayBuffer.isView(values) && Object.prototype.toString.call(values) === '[object Float32Array]';
+}
+
 /**
  * Writes `values` as float32 into `target` at `offset`, rejecting what AWS rejects. `recordKey`: the
  * PutVectors vector's key, for AWS's "Invalid record for key '<key>': ..." wording.
  */
 export function writeFloat32(
   index: IndexRecord,
-  values: readonly unknown[],
+  values: readonly unknown[] | Float32Array | Float64Array,
   target: Float32Array,
   offset: number,
   path: string,
@@ -27,16 +32,22 @@ export function writeFloat32(
     );
   }
   let nonZero = false;
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    // Shape validation already ensured numbers; JSON cannot carry NaN, but a value past float32's
-    // range would become Infinity once stored.
-    const stored = Math.fround(value as number);
-    if (!Number.isFinite(stored)) {
-      fail(`${path}/${i}`, `Vector values must be finite float32 numbers, got ${String(value)}`);
+  if (isFloat32Array(values)) {
+    // Parsed off the event loop (runtime ParsedBody): already finite float32 values, copied at once.
+    target.set(values, offset);
+    for (let i = 0; i < values.length && !nonZero; i++) if (values[i] !== 0) nonZero = true;
+  } else {
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      // Shape validation already ensured numbers; JSON cannot carry NaN, but a value past float32's
+      // range would become Infinity once stored.
+      const stored = Math.fround(value as number);
+      if (!Number.isFinite(stored)) {
+        fail(`${path}/${i}`, `Vector values must be finite float32 numbers, got ${String(value)}`);
+      }
+      target[offset + i] = stored;
+      if (stored !== 0) nonZero = true;
     }
-    target[offset + i] = stored;
-    if (stored !== 0) nonZero = true;
   }
   if (!nonZero && index.distanceMetric === 'cosine') {
     // AWS's words for PutVectors: spiceai issue 7109 quotes the answer.

@@ -20,6 +20,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Float32Array or Float64Array, from any realm (a worker's message, a test's VM context). */
+function isFloatArray(value: unknown): value is Float32Array | Float64Array {
+  if (!ArrayBuffer.isView(value)) return false;
+  const tag = Object.prototype.toString.call(value);
+  return tag === '[object Float32Array]' || tag === '[object Float64Array]';
+}
+
 function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'list';
@@ -132,9 +139,13 @@ class Walker {
   }
 
   private list(shape: Shape, value: unknown, path: string): void {
-    if (!Array.isArray(value)) return this.typeMismatch(shape, value, path);
     const member = shape.member!;
     const memberShape = shapes[member.shape];
+    // Vector data parsed off the event loop (ParsedBody): only all-number lists become typed arrays.
+    if (memberShape.type === 'float' && isFloatArray(value)) {
+      return this.length(shape, value.length, path);
+    }
+    if (!Array.isArray(value)) return this.typeMismatch(shape, value, path);
     if (memberShape.type === 'float') {
       // Vector data: the hot path (up to 500 × 4096 numbers), so no per-element path strings.
       for (let i = 0; i < value.length; i++) {

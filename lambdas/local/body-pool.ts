@@ -1,0 +1,160 @@
+// Large request bodies are hashed (SigV4) and JSON-parsed on worker threads, so a 13 MB PutVectors
+// does not hold up every other client for the ~100 ms its parse takes. The workers start on first
+// use and are unref'd (shutdown never waits for them); any failure of theirs falls back to doing
+// the work inline, exactly as without them.
+import { availableParallelism } from 'node:os';
+import { types } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import type { ParsedBody } from '../runtime/event-codec';
+import { BODY_WORKER_SOURCE } from './body-worker';
+
+export interface BodyWorkerSettings {
+  /** Worker threads (0: parse every body on the event loop). */
+  workers: number;
+  /** Bodies at least this large go to a worker; smaller ones parse faster than a round trip. */
+  minBytes: number;
+}
+
+export const DEFAULT_BODY_WORKER_MIN_BYTES = 256 * 1024;
+
+function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number ≥ 0, got '${raw}'`);
+  return value;
+}
+
+/** S3V_BODY_WORKERS (default: 1 on two cores, else 2), S3V_BODY_WORKER_MIN_BYTES (default 256 KiB). */
+export function bodyWorkerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): BodyWorkerSettings {
+  return {
+    workers: nonNegativeInt(env, 'S3V_BODY_WORKERS', Math.max(1, Math.min(2, availableParallelism() - 1))),
+    minBytes: nonNegativeInt(env, 'S3V_BODY_WORKER_MIN_BYTES', DEFAULT_BODY_WORKER_MIN_BYTES),
+  };
+}
+
+type Reply = { id: number } & ({ hash: string } | { blank: true } | { invalid: true } | { value: unknown } | { fallback: true });
+
+interface Slot {
+  worker: Worker;
+  /** Answers awaited: id → resolve (undefined: the worker is gone, do it inline). */
+  pending: Map<number, (reply: Reply | undefined) => void>;
+}
+
+/** One body on a worker: its hash at once, its parse when asked, released when the request ends. */
+export interface BodyJob {
+  /** The SHA-256 (hex) SigV4 compares; undefined: hash inline. */
+  hash: Promise<string | undefined>;
+  /** The parsed body; undefined: parse inline. Once per job. */
+  parse(): Promise<ParsedBody | undefined>;
+  /** Lets the worker forget the body (a no-op once parsed). */
+  release(): void;
+}
+
+function parsedBody(reply: Reply | undefined): ParsedBody | undefined {
+  if (!reply || 'fallback' in reply || 'hash' in reply) return undefined;
+  if ('blank' in reply) return { blank: true };
+  if ('invalid' in reply) return { invalid: true };
+  return { value: reply.value };
+}
+
+const INLINE: BodyJob = { hash: Promise.resolve(undefined), parse: () => Promise.resolve(undefined), release: () => {} };
+
+export class BodyParserPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly size: number) {}
+
+  /**
+   * Hands `bytes` (the UTF-8 JSON body) to a worker, which hashes it now and parses it on request.
+   * The bytes are moved to the worker: the caller must not read them afterwards.
+   */
+  open(bytes: Buffer): BodyJob {
+    const slot = this.closed ? undefined : this.pick();
+    if (!slot) return INLINE;
+    const job = this.nextId++;
+    // Transfer the memory when the Buffer owns all of it (a large Buffer.concat does), else a copy.
+    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && types.isArrayBuffer(bytes.buffer);
+    const view = owned ? new Uint8Array(bytes.buffer, 0, bytes.byteLength) : new Uint8Array(bytes);
+    const hash = this.ask(slot, { job, bytes: view }, [view.buffer as ArrayBuffer]).then((reply) => (reply && 'hash' in reply ? reply.hash : undefined));
+    let done = false;
+    return {
+      hash,
+      parse: () => {
+        if (done) return Promise.resolve(undefined);
+        done = true;
+        return this.ask(slot, { job, parse: true }).then(parsedBody);
+      },
+      release: () => {
+        if (done) return;
+        done = true;
+        if (this.slots.includes(slot)) slot.worker.postMessage({ job, drop: true });
+      },
+    };
+  }
+
+  /** Stops the workers; bodies still in them are hashed and parsed inline. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((slot) => this.retire(slot).worker.terminate()));
+  }
+
+  private ask(slot: Slot, message: { job: number; bytes?: Uint8Array; parse?: true }, transfer: ArrayBuffer[] = []): Promise<Reply | undefined> {
+    if (!this.slots.includes(slot)) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      slot.pending.set(id, resolve);
+      try {
+        slot.worker.postMessage({ ...message, id }, transfer);
+      } catch {
+        slot.pending.delete(id);
+        resolve(undefined);
+      }
+    });
+  }
+
+  /** The least busy worker, starting one while fewer than `size` run and all are busy. */
+  private pick(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) if (!best || slot.pending.size < best.pending.size) best = slot;
+    if (best && (best.pending.size === 0 || this.slots.length >= this.size)) return best;
+    return this.start() ?? best;
+  }
+
+  private start(): Slot | undefined {
+    if (this.size < 1) return undefined;
+    let worker: Worker;
+    try {
+      worker = new Worker(BODY_WORKER_SOURCE, { eval: true });
+    } catch {
+      return undefined;
+    }
+    worker.unref();
+    const slot: Slot = { worker, pending: new Map() };
+    worker.on('message', (reply: Reply) => {
+      const resolve = slot.pending.get(reply.id);
+      if (!resolve) return;
+      slot.pending.delete(reply.id);
+      resolve(reply);
+    });
+    // A worker that died (out of memory, killed): its jobs run inline, the next body starts another.
+    const lost = () => {
+      const index = this.slots.indexOf(slot);
+      if (index !== -1) this.slots.splice(index, 1);
+      this.retire(slot);
+    };
+    worker.on('error', lost);
+    worker.on('exit', lost);
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private retire(slot: Slot): Slot {
+    for (const resolve of slot.pending.values()) resolve(undefined);
+    slot.pending.clear();
+    return slot;
+  }
+}
