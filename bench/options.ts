@@ -10,7 +10,7 @@ import { REPO_ROOT } from './server';
 export const HELP = `Usage: npm run bench -- [options]
   --flow user|classic                     user (default): one default server, ingest with maintenance on, wait
                                           until settled, query; classic: the issue-7 phases (see bench/README.md)
-  --dataset fashion-mnist|synthetic|all   which data (default all)
+  --dataset fashion-mnist|synthetic|all|none  which data (default all; none: only --large-body)
   --size 100k|1m                          synthetic set size (default 100k)
   --queries N                             timed queries per kind after maintenance (default 1000)
   --before-queries N                      timed queries per kind before maintenance (default min(N, 200))
@@ -22,6 +22,8 @@ export const HELP = `Usage: npm run bench -- [options]
                                           local disk (1 process) as the baseline; one table (issue 14)
   --processes N[,N…]                      server processes for --storage s3 (default 1; e.g. 1,3)
   --rows N                                rows of the dataset (default: the whole set, or --quick/--size)
+  --large-body                            also: other clients' latency while 13 MB PutVectors are parsed, with
+                                          the body workers and inline (bench/large-body.ts; issue 10)
   --keep                                  keep the servers' data directories
   --out FILE                              JSON results (default bench/results/<dataset>-<time>.json)`;
 
@@ -36,6 +38,7 @@ export interface BenchArgs {
   'no-small': boolean;
   quick: boolean;
   keep: boolean;
+  'large-body': boolean;
   out?: string;
   storage: string;
   processes: string;
@@ -86,6 +89,7 @@ export function benchContext(argv: string[] = process.argv.slice(2)): BenchConte
       'no-small': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'large-body': { type: 'boolean', default: false },
       out: { type: 'string' },
       storage: { type: 'string', default: 'local' },
       processes: { type: 'string', default: '1' },
@@ -104,7 +108,7 @@ export function benchContext(argv: string[] = process.argv.slice(2)): BenchConte
   const concurrency = positive('concurrency', args.concurrency, 4);
   const resultsDir = join(REPO_ROOT, 'bench', 'results');
   const runDir = mkdtempSync(join(tmpdir(), 's3v-bench-'));
-  if (!['fashion-mnist', 'synthetic', 'all'].includes(args.dataset)) throw new Error('--dataset must be fashion-mnist, synthetic or all');
+  if (!['fashion-mnist', 'synthetic', 'all', 'none'].includes(args.dataset)) throw new Error('--dataset must be fashion-mnist, synthetic, all or none');
   if (!['100k', '1m'].includes(args.size)) throw new Error('--size must be 100k or 1m');
   if (!['user', 'classic'].includes(args.flow)) throw new Error('--flow must be user or classic');
   if (!['local', 's3'].includes(args.storage)) throw new Error('--storage must be local or s3');

@@ -15,6 +15,7 @@ import { datasetTables, targets, userTargets, type TargetCheck } from './targets
 import { userFlowTable, type UserFlowResult } from './user-flow';
 import { storageTable, type StorageRunResult } from './s3-flow';
 import { benchStorage, benchUserFlow } from './user-run';
+import { runLargeBody, type LargeBodyFigures } from './large-body';
 
 const ctx = benchContext();
 const { args, quick } = ctx;
@@ -22,7 +23,7 @@ const { args, quick } = ctx;
 async function main(): Promise<void> {
   const started = Date.now();
   log(`open-s3vectors bench${quick ? ' (quick)' : ''}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${mib(totalmem())} MiB RAM, node ${process.version}; work dir ${ctx.runDir}`);
-  const results: { small?: SmallResult; datasets: DatasetResult[]; userFlow: UserFlowResult[]; storage?: StorageRunResult[][] } = { datasets: [], userFlow: [] };
+  const results: { small?: SmallResult; datasets: DatasetResult[]; userFlow: UserFlowResult[]; storage?: StorageRunResult[][]; largeBody?: LargeBodyFigures[] } = { datasets: [], userFlow: [] };
   const printed: string[] = [];
   const checks: TargetCheck[] = [];
   const out = resolve(args.out ?? join(ctx.resultsDir, `${args.dataset}${quick ? '-quick' : ''}-${ctx.stamp}.json`));
@@ -48,6 +49,11 @@ async function main(): Promise<void> {
     if (!args['no-small'] && args.flow === 'classic' && args.storage === 'local') {
       results.small = await benchSmall(ctx);
       printed.push(smallTable(results.small));
+      save();
+    }
+    if (args['large-body']) {
+      results.largeBody = await runLargeBody({ log });
+      printed.push(largeBodyTable(results.largeBody));
       save();
     }
     const sets: (() => Dataset)[] = [];
@@ -89,6 +95,15 @@ async function main(): Promise<void> {
     console.log(table(['dataset', 'target', 'measured', 'met'], checks.map((c) => [c.dataset, c.target, c.value, c.met === undefined ? '-' : c.met ? 'yes' : 'NO'])));
   }
   console.log(`\nJSON: ${out}\nTotal ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+function largeBodyTable(rows: LargeBodyFigures[]): string {
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  return `Other clients while ${rows[0]?.bodyMB ?? '?'} MB PutVectors are parsed (GetIndex / 1-vector QueryVectors)\n` +
+    table(
+      ['body parsing', 'small p50', 'small p99', 'small max', 'large PutVectors p50'],
+      rows.map((r) => [r.mode === 'worker' ? 'worker threads (default)' : 'inline (S3V_BODY_WORKERS=0)', ms(r.small.p50), ms(r.small.p99), ms(r.small.max), ms(r.bigPut.p50)]),
+    );
 }
 
 main().then(
