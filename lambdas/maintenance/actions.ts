@@ -69,9 +69,13 @@ async function runInProcess(store: LanceVectorStore, index: IndexRecord, action:
   }
 }
 
-/** Lance refused the commit for a concurrent one ("Rewrite transaction was preempted by ... Update"). */
+/**
+ * Lance refused the commit for concurrent ones: "Rewrite transaction was preempted by concurrent
+ * transaction Update", or, when the writers committed faster than a slow (idle-priority) worker
+ * could rebase, "Too many concurrent writers. Attempted 7 times, but failed on retry_timeout".
+ */
 export function isCommitConflict(error: unknown): boolean {
-  return /commit conflict|preempted/i.test(String((error as Error)?.message ?? error));
+  return /commit conflict|preempted|too many concurrent writers/i.test(String((error as Error)?.message ?? error));
 }
 
 /** Runs an action, once more right away if a concurrent write took its commit: the writer won the race. */
