@@ -3,8 +3,8 @@
 // process-wide pool, sized cores − 2 (one thread on a small machine), and an index build holds it
 // for the whole build, so in the server's own process every PutVectors (which needs that pool to
 // encode its rows) waited for the build to end. Here the build has its own pool, at the lowest CPU
-// priority (nice 19, or S3V_MAINT_WORKER_NICE), so requests come first; it meets the server's writes
-// only at its commit, where Lance resolves or retries it.
+// priority (every thread at nice 19, or S3V_MAINT_WORKER_NICE, and SCHED_IDLE), so requests come
+// first; it meets the server's writes only at its commit, where Lance resolves or retries it.
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
