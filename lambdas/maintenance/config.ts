@@ -23,6 +23,11 @@ export interface MaintenanceConfig {
   foldMaxAgeSeconds: number;
   /** Compact once this many small fragments exist (each PutVectors commit adds one). */
   compactMinFragments: number;
+  /**
+   * After a compaction lost its commit to concurrent writes, the next try waits the interval, then
+   * twice as long after each further loss, up to this; new rows are folded in meanwhile without it.
+   */
+  compactBackoffMaxSeconds: number;
   /** BTREE index on `key` (GetVectors, DeleteVectors, the upsert's key match) from this many rows. */
   keyIndexMinRows: number;
   /** Table versions older than this are deleted (readers of older versions are long gone). */
@@ -44,6 +49,7 @@ export const DEFAULT_MAINTENANCE_CONFIG: MaintenanceConfig = {
   foldMinRows: 5_000,
   foldMaxAgeSeconds: 30,
   compactMinFragments: 32,
+  compactBackoffMaxSeconds: 600,
   keyIndexMinRows: 10_000,
   keepVersionsSeconds: 300,
   vectorIndex: 'HNSW_SQ',
@@ -62,6 +68,7 @@ export const MAINTENANCE_ENV: Record<Exclude<keyof MaintenanceConfig, 'vectorInd
   foldMinRows: 'S3V_MAINT_FOLD_MIN_ROWS',
   foldMaxAgeSeconds: 'S3V_MAINT_FOLD_MAX_AGE_SECONDS',
   compactMinFragments: 'S3V_MAINT_COMPACT_MIN_FRAGMENTS',
+  compactBackoffMaxSeconds: 'S3V_MAINT_COMPACT_BACKOFF_MAX_SECONDS',
   keyIndexMinRows: 'S3V_MAINT_KEY_INDEX_MIN_ROWS',
   keepVersionsSeconds: 'S3V_MAINT_KEEP_VERSIONS_SECONDS',
   hnswM: 'S3V_MAINT_HNSW_M',

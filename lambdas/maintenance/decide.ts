@@ -15,7 +15,16 @@ export type Action =
   | { kind: 'vector-index'; retrain: boolean; params: VectorIndexParams; reason: string }
   | { kind: 'tokens-index'; reason: string }
   | { kind: 'key-index'; reason: string }
-  | { kind: 'optimize'; reason: string };
+  | { kind: 'optimize'; reason: string }
+  /**
+   * New rows into the indexes without compaction (which concurrent upserts and deletes preempt):
+   * the lagging indexes rebuilt over the rows present, each a CreateIndex commit that concurrent
+   * writes do not conflict with. LanceDB's JS optimize() has no fold-only option.
+   */
+  | { kind: 'fold'; columns: FoldColumn[]; vector: boolean; params: VectorIndexParams; reason: string };
+
+/** Scalar index columns a fold rebuilds. */
+export type FoldColumn = typeof KEY_COLUMN | typeof TOKENS_COLUMN;
 
 export interface Decision {
   /** In the order they should run: builds first, then optimize (folds in rows written meanwhile). */
@@ -29,6 +38,31 @@ export interface DecideOptions {
   catchUp?: boolean;
   /** Compaction already ran in this maintenance run: what is left is not worth another rewrite. */
   compacted?: boolean;
+}
+
+/** Compaction lost to concurrent writes lately: wait before trying again (catchUp tries anyway). */
+export function compactionBackingOff(state: MaintenanceState | undefined, now: number, options: DecideOptions = {}): boolean {
+  return !options.catchUp && (state?.compactRetryAt ?? 0) > now;
+}
+
+/** When the next compaction may be tried after `failures` lost in a row. */
+export function compactRetryAt(failures: number, config: MaintenanceConfig, now: number): number {
+  const seconds = Math.min(config.compactBackoffMaxSeconds, config.intervalSeconds * 2 ** Math.max(0, failures - 1));
+  return now + seconds * 1000;
+}
+
+/**
+ * The fold without compaction, if an index lags: scalar indexes whenever they miss rows (cheap to
+ * rebuild); the ANN index, whose rebuild costs a full build, once foldMinRows rows wait (any
+ * with catchUp), as fewer cost a flat scan of little more than nothing.
+ */
+export function foldAction(stats: TableStats, config: MaintenanceConfig, options: DecideOptions = {}): Extract<Action, { kind: 'fold' }> | undefined {
+  const columns = [KEY_COLUMN, TOKENS_COLUMN].filter((c) => (indexOn(stats, c)?.unindexedRows ?? 0) > 0) as FoldColumn[];
+  const waiting = vectorIndexOf(stats)?.unindexedRows ?? 0;
+  const vector = waiting > 0 && (options.catchUp || waiting >= config.foldMinRows);
+  if (!vector && columns.length === 0) return undefined;
+  const what = [...(vector ? [`${waiting} rows into the ANN index`] : []), ...columns.map((c) => `${c} index`)].join(', ');
+  return { kind: 'fold', columns, vector, params: vectorIndexParams(config, stats.rows), reason: `fold ${what} without compaction` };
 }
 
 function indexOn(stats: TableStats, column: string): IndexInfo | undefined {
@@ -87,7 +121,8 @@ export function decide(
   // Building over many small fragments is several times slower (Fashion-MNIST 60k: 78 s over 107
   // fragments, 23 s over one), so a build starts by compacting.
   const building = actions.some((a) => a.kind === 'vector-index');
-  if (building && stats.fragments > 1 && !options.compacted) {
+  const backingOff = compactionBackingOff(state, now, options);
+  if (building && stats.fragments > 1 && !options.compacted && !backingOff) {
     actions.unshift({ kind: 'optimize', reason: `compact ${stats.fragments} fragments before the build` });
   }
   const willHaveVector = vector !== undefined || building;
@@ -102,25 +137,35 @@ export function decide(
   const unindexed = Math.max(0, ...stats.indices.filter((i) => !(building && i === vector)).map((i) => i.unindexedRows));
   const lastOptimizeAt = state?.lastOptimizeAt ?? 0;
   const sinceOptimize = (now - lastOptimizeAt) / 1000;
+  // A fold without compaction also resets the age of the rows waiting.
+  const lastFoldAt = Math.max(lastOptimizeAt, state?.lastFoldAt ?? 0);
+  const sinceFold = (now - lastFoldAt) / 1000;
   const written = state?.versionAfterRun === undefined || state.versionAfterRun !== stats.version;
+  const foldDue = unindexed > 0 && (options.catchUp || unindexed >= config.foldMinRows || sinceFold >= config.foldMaxAgeSeconds);
   const reasons: string[] = [];
-  if (unindexed > 0 && (options.catchUp || unindexed >= config.foldMinRows || sinceOptimize >= config.foldMaxAgeSeconds)) {
-    reasons.push(`${unindexed} unindexed rows`);
-  }
+  if (foldDue) reasons.push(`${unindexed} unindexed rows`);
   // Not on catchUp alone: Lance keeps fragments indexed by different index segments apart, so a
   // few small fragments can remain after any number of compactions.
   if (stats.smallFragments >= config.compactMinFragments && !options.compacted) {
     reasons.push(`${stats.smallFragments} small fragments`);
   }
   if (written && sinceOptimize >= config.keepVersionsSeconds && !options.compacted) reasons.push('old versions to prune');
-  if (reasons.length && actions[0]?.kind !== 'optimize') actions.push({ kind: 'optimize', reason: reasons.join(', ') });
+  // Backing off, what a fold leaves (rows below foldMinRows, fragments, versions) waits for compaction.
+  const compactionWaits = backingOff && (reasons.length > 0 || unindexed > 0);
+  if (backingOff) {
+    // Optimize would compact first and lose again: fold alone (what building leaves lagging).
+    const fold = foldDue ? foldAction(stats, config, options) : undefined;
+    if (fold && !building) actions.push(fold);
+    else if (fold && fold.columns.length) actions.push({ ...fold, vector: false });
+  } else if (reasons.length && actions[0]?.kind !== 'optimize') actions.push({ kind: 'optimize', reason: reasons.join(', ') });
 
   let nextDueAt: number | undefined;
   if (actions.length) nextDueAt = now;
   else {
     const due: number[] = [];
-    if (unindexed > 0) due.push(lastOptimizeAt + config.foldMaxAgeSeconds * 1000);
+    if (unindexed > 0 && (!backingOff || foldAction(stats, config, options))) due.push(lastFoldAt + config.foldMaxAgeSeconds * 1000);
     if (written) due.push(lastOptimizeAt + config.keepVersionsSeconds * 1000);
+    if (compactionWaits) due.push(state!.compactRetryAt!);
     if (due.length) nextDueAt = Math.max(now, Math.min(...due));
   }
   return { actions, nextDueAt };
@@ -132,6 +177,8 @@ export function estimateMs(action: Action, stats: TableStats, dimension: number,
   switch (action.kind) {
     case 'vector-index':
       return (stats.rows * dimension * 1000) / rate;
+    case 'fold':
+      return action.vector ? (stats.rows * dimension * 1000) / rate : 1000 + stats.rows / 100;
     case 'optimize': {
       // Folding rows in costs a fraction of a build; compaction rewrites at most the small fragments.
       const unindexed = Math.max(0, ...stats.indices.map((i) => i.unindexedRows));

@@ -5,7 +5,8 @@
 // Per index: read cheap statistics, decide (decide.ts), then run the due actions one by one. Every
 // action is a single Lance commit (create index, optimize), so writes and queries go on meanwhile
 // against the previous version, and a run that fails or is killed leaves the last committed version
-// as it was. Upserts that lose a commit race against compaction are retried by the store.
+// as it was. Writes win every commit race: a compaction preempted by upserts or deletes is tried
+// once more, then backs off, and the new rows are folded in without it (a 'fold').
 import { LanceVectorStore } from '../adapters/lance/lance-store';
 import type { TableStats } from '../adapters/lance/index-stats';
 import type { MaintenanceState } from '../adapters/lance/maintenance-state';
@@ -13,9 +14,10 @@ import type { Deps } from '../core/deps';
 import type { IndexRecord } from '../core/ports';
 import { logger } from '../runtime/logger';
 import { maintenanceConfigFromEnv, type MaintenanceConfig } from './config';
-import { decide, estimateMs, type Action } from './decide';
+import { compactRetryAt, decide, estimateMs, foldAction, type Action } from './decide';
 import { sweepOrphans } from './orphans';
-import { MaintenanceWorker, WorkerStartError } from './worker-client';
+import { isCommitConflict, runWithRetry } from './actions';
+import { MaintenanceWorker } from './worker-client';
 
 const log = logger.child({ component: 'maintenance' });
 
@@ -80,58 +82,6 @@ function brief(stats: TableStats): IndexReport['before'] {
   return { rows: stats.rows, fragments: stats.fragments, smallFragments: stats.smallFragments, version: stats.version };
 }
 
-async function runAction(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number, worker?: MaintenanceWorker): Promise<void> {
-  if (worker) {
-    try {
-      return await runInWorker(store, index, action, config, now, worker);
-    } catch (error) {
-      if (!(error instanceof WorkerStartError)) throw error;
-      // Better maintenance that slows writes during a build than none at all.
-      log.warn({ event: 'maintenance.worker-unavailable', err: error }, 'maintenance worker could not start: running the action in the server process');
-    }
-  }
-  return runInProcess(store, index, action, config, now);
-}
-
-async function runInWorker(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number, worker: MaintenanceWorker): Promise<void> {
-  const pruneOlderThan = now - config.keepVersionsSeconds * 1000;
-  switch (action.kind) {
-    case 'vector-index':
-      await worker.run({ op: 'vector-index', index, params: action.params });
-      break;
-    case 'tokens-index':
-      await worker.run({ op: 'scalar-index', index, column: 'meta_tokens', kind: 'LABEL_LIST' });
-      break;
-    case 'key-index':
-      await worker.run({ op: 'scalar-index', index, column: 'key', kind: 'BTREE' });
-      break;
-    case 'optimize':
-      // Compact first without pruning, and move this process to the compacted version before
-      // the versions it may still be reading are pruned.
-      await worker.run({ op: 'optimize', index, pruneOlderThan: 0 });
-      await store.refresh(index);
-      await worker.run({ op: 'optimize', index, pruneOlderThan });
-      break;
-  }
-  // The worker committed from its own process: read its version from now on.
-  await store.refresh(index);
-}
-
-async function runInProcess(store: LanceVectorStore, index: IndexRecord, action: Action, config: MaintenanceConfig, now: number): Promise<void> {
-  const pruneOlderThan = now - config.keepVersionsSeconds * 1000;
-  switch (action.kind) {
-    case 'vector-index':
-      return store.createVectorIndex(index, action.params);
-    case 'tokens-index':
-      return store.createScalarIndex(index, 'meta_tokens', 'LABEL_LIST');
-    case 'key-index':
-      return store.createScalarIndex(index, 'key', 'BTREE');
-    case 'optimize':
-      await store.optimize(index, new Date(pruneOlderThan));
-      return;
-  }
-}
-
 /** Once per table: remove the duplicate keys concurrent first writes could store before the write lock. */
 async function checkKeysUnique(store: LanceVectorStore, index: IndexRecord, state: MaintenanceState, now: number): Promise<void> {
   try {
@@ -167,7 +117,9 @@ async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, o
     const compacted = report.actions.some((a) => a.kind === 'optimize' && !a.error);
     const decision = decide(stats, index.dimension, state, config, clock(), { catchUp: options.catchUp, compacted });
     if (decision.actions.length === 0) break;
-    for (const action of decision.actions) {
+    // A fold may join the queue when compaction loses to the writes.
+    const queue = [...decision.actions];
+    for (const action of queue) {
       // The LABEL_LIST index comes with the ANN index (alone it slows flat filtered search down).
       const vectorMissing = action.kind === 'tokens-index' && report.deferred.includes('vector-index');
       if (options.shouldStop?.() || vectorMissing) {
@@ -183,14 +135,19 @@ async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, o
       const t0 = clock();
       log.info({ event: 'maintenance.action-start', storageId: index.storageId, action: action.kind, reason: action.reason }, `${action.kind} started`);
       try {
-        await runAction(store, index, action, config, t0, options.worker);
+        await runWithRetry(store, index, action, config, clock, options.worker);
         const ms = clock() - t0;
         report.actions.push({ kind: action.kind, reason: action.reason, ms });
-        if (action.kind === 'vector-index') {
+        if (action.kind === 'vector-index' || (action.kind === 'fold' && action.vector)) {
           state.trainedRows = stats.rows;
           state.trainedAt = t0;
         }
-        if (action.kind === 'optimize') state.lastOptimizeAt = t0;
+        if (action.kind === 'optimize') {
+          state.lastOptimizeAt = t0;
+          state.compactFailures = undefined;
+          state.compactRetryAt = undefined;
+        }
+        if (action.kind === 'fold') state.lastFoldAt = t0;
         log.info(
           { event: 'maintenance.action', bucket: index.bucketName, index: index.name, storageId: index.storageId, action: action.kind, reason: action.reason, ms: Math.round(ms), rows: stats.rows },
           `${action.kind} done`,
@@ -202,6 +159,15 @@ async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, o
           { event: 'maintenance.failed', bucket: index.bucketName, index: index.name, storageId: index.storageId, action: action.kind, ms: Math.round(ms), err: error },
           `${action.kind} failed; the index keeps its last committed version`,
         );
+        if (action.kind === 'optimize' && isCommitConflict(error)) {
+          // Writes keep taking compaction's commit: back off, and fold the new rows in without it.
+          state.compactFailures = (state.compactFailures ?? 0) + 1;
+          state.compactRetryAt = compactRetryAt(state.compactFailures, config, clock());
+          const fresh = await store.tableStats(index);
+          const fold = fresh && foldAction(fresh, config, { catchUp: options.catchUp });
+          if (fold && !queue.some((a) => a.kind === 'vector-index')) queue.push(fold);
+          else if (fold?.columns.length) queue.push({ ...fold, vector: false });
+        }
       }
     }
     const next = await store.tableStats(index);

@@ -15,6 +15,18 @@ const STALL_MS = Number(process.env.S3V_MAINT_WORKER_STALL_SECONDS ?? 30) * 1000
 /** A worker that does not end within this after SIGTERM (a stopped one cannot) gets SIGKILL. */
 const CLOSE_GRACE_MS = 2000;
 
+/**
+ * The worker's thread pools, in its environment only (the server keeps its own): with
+ * S3V_MAINT_WORKER_THREADS=n (n > 0), Lance's CPU pool, the rayon pool its HNSW builds run on and
+ * the tokio runtime of LanceDB's Node binding get n threads each. Unset or 0: LanceDB's defaults.
+ */
+export function workerThreadsEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const threads = Number(env.S3V_MAINT_WORKER_THREADS ?? 0);
+  if (!Number.isInteger(threads) || threads <= 0) return {};
+  const n = String(threads);
+  return { LANCE_CPU_THREADS: n, RAYON_NUM_THREADS: n, TOKIO_WORKER_THREADS: n };
+}
+
 /** The worker process could not be started (e.g. no tsx to run its TypeScript source). */
 export class WorkerStartError extends Error {}
 
@@ -48,7 +60,8 @@ export class MaintenanceWorker {
     try {
       // The storage options may hold S3 keys: in the environment (readable by this user only), not
       // on the command line, which every local user can read in /proc.
-      child = fork(file, [], { execArgv, env: { ...process.env, [WORKER_STORAGE_ENV]: JSON.stringify(this.storage) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const env = { ...process.env, ...workerThreadsEnv(process.env), [WORKER_STORAGE_ENV]: JSON.stringify(this.storage) };
+      child = fork(file, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     } catch (error) {
       return Promise.reject(new WorkerStartError(String(error)));
     }

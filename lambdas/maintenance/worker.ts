@@ -3,8 +3,10 @@
 // process-wide pool, sized cores − 2 (one thread on a small machine), and an index build holds it
 // for the whole build, so in the server's own process every PutVectors (which needs that pool to
 // encode its rows) waited for the build to end. Here the build has its own pool, at the lowest CPU
-// priority (nice 19, or S3V_MAINT_WORKER_NICE), so requests come first; it meets the server's writes
-// only at its commit, where Lance resolves or retries it.
+// priority (every thread at nice 19, or S3V_MAINT_WORKER_NICE, and SCHED_IDLE), so requests come
+// first; it meets the server's writes only at its commit, where Lance resolves or retries it.
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { LanceVectorStore, type LanceStoreOptions } from '../adapters/lance/lance-store';
 import { HEARTBEAT, HEARTBEAT_MS, WORKER_STORAGE_ENV, type WorkerReply, type WorkerRequest } from './worker-protocol';
@@ -14,10 +16,42 @@ delete process.env[WORKER_STORAGE_ENV];
 // Other processes (the server) write these tables: always build on their latest version.
 const store = new LanceVectorStore({ ...storage, readConsistencySeconds: 0 });
 
-try {
-  setPriority(Number(process.env.S3V_MAINT_WORKER_NICE ?? 19));
-} catch {
-  // Not permitted here: same priority as the server.
+lowerPriority(Number(process.env.S3V_MAINT_WORKER_NICE ?? 19));
+idleScheduling(process.env.S3V_MAINT_WORKER_SCHED ?? 'idle');
+
+/**
+ * Nice for every thread of this process, not only the calling one (Linux's setpriority is per
+ * thread): LanceDB's tokio threads, which run the builds, start before this line (measured: nice 0
+ * while the main thread had 19). Threads started later inherit it from these.
+ */
+function lowerPriority(nice: number): void {
+  let threads = [0];
+  try {
+    if (process.platform === 'linux') threads = readdirSync('/proc/self/task').map(Number);
+  } catch {
+    // No /proc: the calling thread only.
+  }
+  for (const tid of threads) {
+    try {
+      setPriority(tid, nice);
+    } catch {
+      // Not permitted here (or the thread ended): that thread keeps the server's priority.
+    }
+  }
+}
+
+/**
+ * SCHED_IDLE for every thread of this process (threads started later inherit it): a CPU the server
+ * wants is its own at once, where nice 19 alone still lets a build's threads hold a core for a
+ * time slice while a write waits. Linux only, through util-linux's chrt; elsewhere nice alone.
+ */
+function idleScheduling(policy: string): void {
+  if (policy !== 'idle' || process.platform !== 'linux') return;
+  try {
+    execFileSync('chrt', ['--idle', '--all-tasks', '--pid', '0', String(process.pid)], { stdio: 'ignore', timeout: 5000 });
+  } catch {
+    // No chrt (or not permitted): nice only.
+  }
 }
 
 // The server went away (exit, crash, SIGKILL): an unfinished action commits nothing, so just go.

@@ -1,5 +1,5 @@
 import { DEFAULT_MAINTENANCE_CONFIG, annMinRows, maintenanceConfigFromEnv } from '../../lambdas/maintenance/config';
-import { decide } from '../../lambdas/maintenance/decide';
+import { compactRetryAt, decide, foldAction } from '../../lambdas/maintenance/decide';
 import type { IndexInfo, TableStats } from '../../lambdas/adapters/lance/index-stats';
 import { DEFAULT_SEARCH_SETTINGS, needsExactRetry, planSearch, searchSettingsFromEnv } from '../../lambdas/adapters/lance/search-plan';
 
@@ -79,4 +79,35 @@ test('query plans', () => {
   expect(needsExactRetry(ann, 7, 10, 5000)).toBe(true);
   expect(needsExactRetry(ann, 7, 10, 7)).toBe(false);
   expect(needsExactRetry(planSearch({ topK: 10, hasAnnIndex: true, filtered: false }, { ...s, fastSearch: true }), 7, 10, 5000)).toBe(false);
+});
+
+test('compaction lost to concurrent writes: back off, fold the new rows in without it', () => {
+  const retryAt = NOW + 15_000;
+  const state = { trainedRows: 10_000, lastOptimizeAt: NOW - 60_000, versionAfterRun: 9, compactFailures: 1, compactRetryAt: retryAt };
+  const lagging = stats(16_000, [vector(10_000, 6000), tokens(6000), { name: 'key_idx', columns: ['key'], unindexedRows: 6000 }], { smallFragments: 40 });
+  const d = decide(lagging, 16, state, config, NOW);
+  expect(d.actions).toEqual([
+    expect.objectContaining({ kind: 'fold', vector: true, columns: ['key', 'meta_tokens'], params: expect.objectContaining({ kind: 'HNSW_SQ' }) }),
+  ]);
+  // Few rows waiting: only the scalar indexes (cheap) are rebuilt; the ANN index's flat tail is small.
+  const few = decide(stats(10_100, [vector(10_000, 100), tokens(100), { name: 'key_idx', columns: ['key'] }]), 16, state, config, NOW);
+  expect(few.actions).toEqual([expect.objectContaining({ kind: 'fold', vector: false, columns: ['meta_tokens'] })]);
+  // A fold resets the age of the rows waiting; compaction is due again at compactRetryAt.
+  const folded = decide(stats(10_100, [vector(10_000, 100), tokens(), { columns: ['key'] }], { smallFragments: 40 }), 16, { ...state, lastFoldAt: NOW - 100 }, config, NOW);
+  expect(folded.actions).toEqual([]);
+  expect(folded.nextDueAt).toBe(retryAt);
+  // Past compactRetryAt, or with catchUp, optimize (compaction and fold) is tried again.
+  expect(kinds(decide(lagging, 16, state, config, retryAt))).toEqual(['optimize']);
+  expect(kinds(decide(lagging, 16, state, config, NOW, { catchUp: true }))).toEqual(['optimize']);
+  // Backoff doubles per loss, up to compactBackoffMaxSeconds.
+  expect([1, 2, 3, 10].map((f) => (compactRetryAt(f, config, 0) / 1000))).toEqual([15, 30, 60, 600]);
+  // No fold while nothing lags, backing off or not.
+  expect(foldAction(stats(10_000, [vector(10_000), tokens(), { columns: ['key'] }]), config)).toBeUndefined();
+});
+
+test('backing off with only a few rows waiting: due when compaction may be tried again', () => {
+  const state = { trainedRows: 10_000, lastOptimizeAt: NOW - 60_000, versionAfterRun: 10, compactFailures: 2, compactRetryAt: NOW + 30_000 };
+  const d = decide(stats(10_100, [vector(10_000, 100), tokens(), { columns: ['key'] }]), 16, state, config, NOW);
+  expect(d.actions).toEqual([]);
+  expect(d.nextDueAt).toBe(NOW + 30_000);
 });

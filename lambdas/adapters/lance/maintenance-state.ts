@@ -20,6 +20,12 @@ export interface MaintenanceState {
   trainedRows?: number;
   trainedAt?: number;
   lastOptimizeAt?: number;
+  /** Optimizes in a row whose compaction lost its commit to concurrent writes (reset by one that commits). */
+  compactFailures?: number;
+  /** Epoch ms before which no compaction is tried again (backing off after compactFailures). */
+  compactRetryAt?: number;
+  /** Epoch ms of the last fold without compaction (indexes rebuilt over the rows present). */
+  lastFoldAt?: number;
   /** When the table was checked for keys stored twice (by versions before the write lock). */
   keysCheckedAt?: number;
   /** Table version right after the last run, to tell whether anything was written since. */
