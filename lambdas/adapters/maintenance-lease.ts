@@ -90,23 +90,44 @@ export async function underLease<T>(lease: MaintenanceLease, durationMs: number,
   }
 }
 
+/** A holder that has not had a renewal confirmed for this share of the lease gives it up (before it lapses). */
+export const LOSE_AT_SHARE = 0.8;
+
 /**
  * Renews a held lease every third of `durationMs` until the returned function is called; `onLost`
- * runs once if a renewal finds another holder (this one stalled past the expiry).
+ * runs once if a renewal finds another holder (this one stalled past the expiry), or if no renewal
+ * has been confirmed for LOSE_AT_SHARE of the lease (DynamoDB erroring or unreachable from here, a
+ * call hanging): the lease may lapse to another runner, so this one must stop before it does.
+ * Call it right after the acquire that took the lease.
  */
 export function keepRenewed(lease: MaintenanceLease, durationMs: number, onLost: () => void): () => void {
   let lost = false;
+  let stopped = false;
+  const lose = () => {
+    if (lost || stopped) return;
+    lost = true;
+    onLost();
+  };
+  // The lease holds until (the confirmed call's send time + durationMs): count from the send.
+  let expiry: ReturnType<typeof setTimeout> | undefined;
+  const confirmed = (sentAt: number) => {
+    if (stopped) return;
+    clearTimeout(expiry);
+    expiry = setTimeout(lose, Math.max(0, sentAt + durationMs * LOSE_AT_SHARE - Date.now()));
+    expiry.unref();
+  };
+  confirmed(Date.now());
   const timer = setInterval(() => {
+    const sentAt = Date.now();
     lease.acquire(durationMs).then(
-      (held) => {
-        if (!held && !lost) {
-          lost = true;
-          onLost();
-        }
-      },
-      () => undefined,
+      (held) => (held ? confirmed(sentAt) : lose()),
+      () => undefined, // retried at the next tick; the expiry timer decides when it is too late
     );
   }, durationMs / 3);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+    clearTimeout(expiry);
+  };
 }
