@@ -94,13 +94,18 @@ export async function underLease<T>(lease: MaintenanceLease, durationMs: number,
 export const LOSE_AT_SHARE = 0.8;
 
 /**
- * Renews a held lease every third of `durationMs` until the returned function is called; `onLost`
+ * Renews a held lease every third of `durationMs` (or `everyMs`) until the returned function is called; `onLost`
  * runs once if a renewal finds another holder (this one stalled past the expiry), or if no renewal
  * has been confirmed for LOSE_AT_SHARE of the lease (DynamoDB erroring or unreachable from here, a
  * call hanging): the lease may lapse to another runner, so this one must stop before it does.
  * Call it right after the acquire that took the lease.
  */
-export function keepRenewed(lease: MaintenanceLease, durationMs: number, onLost: () => void): () => void {
+export function keepRenewed(
+  lease: MaintenanceLease,
+  durationMs: number,
+  onLost: () => void,
+  options: { everyMs?: number; onError?: (error: unknown) => void } = {},
+): () => void {
   let lost = false;
   let stopped = false;
   const lose = () => {
@@ -121,9 +126,10 @@ export function keepRenewed(lease: MaintenanceLease, durationMs: number, onLost:
     const sentAt = Date.now();
     lease.acquire(durationMs).then(
       (held) => (held ? confirmed(sentAt) : lose()),
-      () => undefined, // retried at the next tick; the expiry timer decides when it is too late
+      // Retried at the next tick; the expiry timer decides when it is too late.
+      (error: unknown) => options.onError?.(error),
     );
-  }, durationMs / 3);
+  }, options.everyMs ?? durationMs / 3);
   timer.unref();
   return () => {
     stopped = true;
