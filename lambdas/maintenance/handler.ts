@@ -6,13 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { MaintenanceLease, underLease } from '../adapters/maintenance-lease';
-import type { TableStats } from '../adapters/lance/index-stats';
 import type { Deps } from '../core/deps';
-import type { IndexRecord } from '../core/ports';
 import { depsFromEnv, settingsFromEnv, type RuntimeSettings } from '../runtime/deps';
 import { logger } from '../runtime/logger';
 import { maintenanceConfigFromEnv, type MaintenanceConfig } from './config';
-import { estimateMs, vectorIndexParams } from './decide';
 import { ecsJobLauncherFromEnv, indexLease, JOB_LEASE_MS, type JobLauncher } from './job-launcher';
 import { runMaintenanceOnce, type IndexReport, type RunReport } from './maintenance';
 
@@ -43,12 +40,13 @@ export interface ScheduledOptions {
   launcher?: JobLauncher;
 }
 
-/** The ANN build the run deferred for this index, if its estimate exceeds a whole run's time. */
-function tooLongForOneRun(report: IndexReport, index: IndexRecord, config: MaintenanceConfig, runMs: number): number | undefined {
-  if (!report.deferred.includes('vector-index') || !report.before) return undefined;
-  const rows = report.before.rows;
-  const expected = estimateMs({ kind: 'vector-index', retrain: false, params: vectorIndexParams(config, rows), reason: '' }, { rows } as TableStats, index.dimension, config);
-  return expected > runMs ? expected : undefined;
+/**
+ * The estimate of what the run deferred, if it exceeds a whole run's time: the ANN build, a fold of
+ * many new rows (optimize) or a scalar index build on a very large index. Only a job can do it.
+ */
+function tooLongForOneRun(report: IndexReport, runMs: number): number | undefined {
+  const expected = report.deferredExpectedMs;
+  return expected !== undefined && expected > runMs ? expected : undefined;
 }
 
 /** One scheduled run: the run's lease, then each index under its own lease, long builds to a job. */
@@ -71,7 +69,7 @@ export async function runScheduled(deps: Pick<Deps, 'catalog' | 'store'>, settin
         let handedOver = false;
         try {
           const result = await maintain();
-          const expected = tooLongForOneRun(result, index, config, runMs);
+          const expected = tooLongForOneRun(result, runMs);
           if (expected !== undefined) {
             const name = `${index.bucketName}/${index.name}`;
             if (!launcher) {
