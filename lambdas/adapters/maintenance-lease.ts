@@ -39,10 +39,19 @@ export class MaintenanceLease {
 
   /** Takes the lease for `durationMs` if it is free or expired; false when another holder has it. */
   async acquire(durationMs: number): Promise<boolean> {
+    return (await this.take(durationMs)).held;
+  }
+
+  /**
+   * acquire, also telling whether the lease was taken over from a holder that let it lapse without
+   * giving it back (`abandonedBy`): that runner died while it held it (a Lambda at its timeout, a
+   * killed process or task), in the middle of whatever it was doing.
+   */
+  async take(durationMs: number): Promise<{ held: boolean; abandonedBy?: string }> {
     const now = this.now();
     const expiresAt = now + durationMs;
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new PutItemCommand({
           TableName: this.table,
           Item: {
@@ -53,11 +62,13 @@ export class MaintenanceLease {
           },
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR holder = :me',
           ExpressionAttributeValues: { ':now': { N: String(now) }, ':me': { S: this.holder } },
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return true;
+      const previous = out?.Attributes?.holder?.S;
+      return { held: true, ...(previous !== undefined && previous !== this.holder && { abandonedBy: previous }) };
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException') return false;
+      if (e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException') return { held: false };
       throw e;
     }
   }

@@ -65,15 +65,23 @@ export async function runScheduled(deps: Pick<Deps, 'catalog' | 'store'>, settin
         // The index's lease: held by a job building it (skip), else by this run while it maintains it.
         const holder = randomUUID();
         const lease = indexLease(settings.dynamo, settings.table, index.storageId, holder);
-        if (!(await lease.acquire(budgetMs + LEASE_MARGIN_MS))) return undefined;
+        const taken = await lease.take(budgetMs + LEASE_MARGIN_MS);
+        if (!taken.held) return undefined;
         let handedOver = false;
         try {
-          const result = await maintain();
-          const expected = tooLongForOneRun(result, runMs);
-          if (expected !== undefined) {
+          // The runner before this one let the index's lease lapse without giving it back: it died
+          // holding it (a run killed at its timeout mid-action, a job stopped). Estimates said it
+          // fit; it did not. Trying again here would end the same way every run: the job does it.
+          const abandoned = launcher !== undefined && taken.abandonedBy !== undefined;
+          const result: IndexReport = abandoned
+            ? { bucket: index.bucketName, index: index.name, storageId: index.storageId, outcome: 'partial', actions: [], deferred: [] }
+            : await maintain();
+          const expected = abandoned ? undefined : tooLongForOneRun(result, runMs);
+          if (abandoned || expected !== undefined) {
             const name = `${index.bucketName}/${index.name}`;
+            const why = abandoned ? { abandonedBy: taken.abandonedBy } : { expectedMs: Math.round(expected!) };
             if (!launcher) {
-              log.warn({ event: 'maintenance.too-long', storageId: index.storageId, expectedMs: Math.round(expected) }, 'index build exceeds one run and no job is configured: deferred');
+              log.warn({ event: 'maintenance.too-long', storageId: index.storageId, ...why }, 'index build exceeds one run and no job is configured: deferred');
             } else {
               // The lease passes to the job under the same holder id: it renews it while it runs.
               await lease.acquire(JOB_LEASE_MS);
@@ -81,7 +89,7 @@ export async function runScheduled(deps: Pick<Deps, 'catalog' | 'store'>, settin
                 const job = await launcher.start({ index, leaseHolder: holder });
                 handedOver = true;
                 jobs.push({ index: name, storageId: index.storageId, job });
-                log.info({ event: 'maintenance.job-started', storageId: index.storageId, job, expectedMs: Math.round(expected) }, 'index build handed to a job');
+                log.info({ event: 'maintenance.job-started', storageId: index.storageId, job, ...why }, 'index maintenance handed to a job');
               } catch (error) {
                 jobs.push({ index: name, storageId: index.storageId, error: String((error as Error)?.message ?? error) });
                 log.warn({ event: 'maintenance.job-failed', storageId: index.storageId, err: error }, 'could not start the build job; the next run tries again');
