@@ -39,10 +39,19 @@ export class MaintenanceLease {
 
   /** Takes the lease for `durationMs` if it is free or expired; false when another holder has it. */
   async acquire(durationMs: number): Promise<boolean> {
+    return (await this.take(durationMs)).held;
+  }
+
+  /**
+   * acquire, also telling whether the lease was taken over from a holder that let it lapse without
+   * giving it back (`abandonedBy`): that runner died while it held it (a Lambda at its timeout, a
+   * killed process or task), in the middle of whatever it was doing.
+   */
+  async take(durationMs: number): Promise<{ held: boolean; abandonedBy?: string }> {
     const now = this.now();
     const expiresAt = now + durationMs;
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new PutItemCommand({
           TableName: this.table,
           Item: {
@@ -53,11 +62,13 @@ export class MaintenanceLease {
           },
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR holder = :me',
           ExpressionAttributeValues: { ':now': { N: String(now) }, ':me': { S: this.holder } },
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return true;
+      const previous = out?.Attributes?.holder?.S;
+      return { held: true, ...(previous !== undefined && previous !== this.holder && { abandonedBy: previous }) };
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException') return false;
+      if (e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException') return { held: false };
       throw e;
     }
   }
@@ -90,23 +101,50 @@ export async function underLease<T>(lease: MaintenanceLease, durationMs: number,
   }
 }
 
+/** A holder that has not had a renewal confirmed for this share of the lease gives it up (before it lapses). */
+export const LOSE_AT_SHARE = 0.8;
+
 /**
- * Renews a held lease every third of `durationMs` until the returned function is called; `onLost`
- * runs once if a renewal finds another holder (this one stalled past the expiry).
+ * Renews a held lease every third of `durationMs` (or `everyMs`) until the returned function is called; `onLost`
+ * runs once if a renewal finds another holder (this one stalled past the expiry), or if no renewal
+ * has been confirmed for LOSE_AT_SHARE of the lease (DynamoDB erroring or unreachable from here, a
+ * call hanging): the lease may lapse to another runner, so this one must stop before it does.
+ * Call it right after the acquire that took the lease.
  */
-export function keepRenewed(lease: MaintenanceLease, durationMs: number, onLost: () => void): () => void {
+export function keepRenewed(
+  lease: MaintenanceLease,
+  durationMs: number,
+  onLost: () => void,
+  options: { everyMs?: number; onError?: (error: unknown) => void } = {},
+): () => void {
   let lost = false;
+  let stopped = false;
+  const lose = () => {
+    if (lost || stopped) return;
+    lost = true;
+    onLost();
+  };
+  // The lease holds until (the confirmed call's send time + durationMs): count from the send.
+  let expiry: ReturnType<typeof setTimeout> | undefined;
+  const confirmed = (sentAt: number) => {
+    if (stopped) return;
+    clearTimeout(expiry);
+    expiry = setTimeout(lose, Math.max(0, sentAt + durationMs * LOSE_AT_SHARE - Date.now()));
+    expiry.unref();
+  };
+  confirmed(Date.now());
   const timer = setInterval(() => {
+    const sentAt = Date.now();
     lease.acquire(durationMs).then(
-      (held) => {
-        if (!held && !lost) {
-          lost = true;
-          onLost();
-        }
-      },
-      () => undefined,
+      (held) => (held ? confirmed(sentAt) : lose()),
+      // Retried at the next tick; the expiry timer decides when it is too late.
+      (error: unknown) => options.onError?.(error),
     );
-  }, durationMs / 3);
+  }, options.everyMs ?? durationMs / 3);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+    clearTimeout(expiry);
+  };
 }

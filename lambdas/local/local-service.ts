@@ -7,7 +7,7 @@ import { DynamoIdentityStore } from '../adapters/dynamo-identities';
 import { credentialLookup, type IdentityStore, type RootCredentials } from '../core/auth/identities';
 import type { ServiceConfig } from '../core/config';
 import type { Deps } from '../core/deps';
-import { authenticateStep, authorizeStep, cachedDecider, policyDocumentDecider, sigv4Authenticator } from '../runtime/auth-steps';
+import { authenticateStep, authorizeStep, cachedDecider, policyDocumentDeciderFor, sigv4Authenticator } from '../runtime/auth-steps';
 import type { LanceStoreOptions } from '../adapters/lance/lance-store';
 import type { MaintenanceConfig } from '../maintenance/config';
 import { runMaintenanceOnce, startMaintenanceLoop, type MaintenanceLoop } from '../maintenance/maintenance';
@@ -59,7 +59,7 @@ export function authSteps(config: ServiceConfig, identities: IdentityStore, auth
   if (auth === 'off') return {};
   return {
     authenticate: authenticateStep(sigv4Authenticator(credentialLookup(identities, config.accountId, auth.root), config.region)),
-    authorize: authorizeStep(cachedDecider(policyDocumentDecider, auth.decisionCacheMs ?? 5_000), false),
+    authorize: authorizeStep(cachedDecider(policyDocumentDeciderFor(config.region), auth.decisionCacheMs ?? 5_000), false),
   };
 }
 

@@ -6,13 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { MaintenanceLease, underLease } from '../adapters/maintenance-lease';
-import type { TableStats } from '../adapters/lance/index-stats';
 import type { Deps } from '../core/deps';
-import type { IndexRecord } from '../core/ports';
 import { depsFromEnv, settingsFromEnv, type RuntimeSettings } from '../runtime/deps';
 import { logger } from '../runtime/logger';
 import { maintenanceConfigFromEnv, type MaintenanceConfig } from './config';
-import { estimateMs, vectorIndexParams } from './decide';
 import { ecsJobLauncherFromEnv, indexLease, JOB_LEASE_MS, type JobLauncher } from './job-launcher';
 import { runMaintenanceOnce, type IndexReport, type RunReport } from './maintenance';
 
@@ -43,12 +40,13 @@ export interface ScheduledOptions {
   launcher?: JobLauncher;
 }
 
-/** The ANN build the run deferred for this index, if its estimate exceeds a whole run's time. */
-function tooLongForOneRun(report: IndexReport, index: IndexRecord, config: MaintenanceConfig, runMs: number): number | undefined {
-  if (!report.deferred.includes('vector-index') || !report.before) return undefined;
-  const rows = report.before.rows;
-  const expected = estimateMs({ kind: 'vector-index', retrain: false, params: vectorIndexParams(config, rows), reason: '' }, { rows } as TableStats, index.dimension, config);
-  return expected > runMs ? expected : undefined;
+/**
+ * The estimate of what the run deferred, if it exceeds a whole run's time: the ANN build, a fold of
+ * many new rows (optimize) or a scalar index build on a very large index. Only a job can do it.
+ */
+function tooLongForOneRun(report: IndexReport, runMs: number): number | undefined {
+  const expected = report.deferredExpectedMs;
+  return expected !== undefined && expected > runMs ? expected : undefined;
 }
 
 /** One scheduled run: the run's lease, then each index under its own lease, long builds to a job. */
@@ -67,15 +65,23 @@ export async function runScheduled(deps: Pick<Deps, 'catalog' | 'store'>, settin
         // The index's lease: held by a job building it (skip), else by this run while it maintains it.
         const holder = randomUUID();
         const lease = indexLease(settings.dynamo, settings.table, index.storageId, holder);
-        if (!(await lease.acquire(budgetMs + LEASE_MARGIN_MS))) return undefined;
+        const taken = await lease.take(budgetMs + LEASE_MARGIN_MS);
+        if (!taken.held) return undefined;
         let handedOver = false;
         try {
-          const result = await maintain();
-          const expected = tooLongForOneRun(result, index, config, runMs);
-          if (expected !== undefined) {
+          // The runner before this one let the index's lease lapse without giving it back: it died
+          // holding it (a run killed at its timeout mid-action, a job stopped). Estimates said it
+          // fit; it did not. Trying again here would end the same way every run: the job does it.
+          const abandoned = launcher !== undefined && taken.abandonedBy !== undefined;
+          const result: IndexReport = abandoned
+            ? { bucket: index.bucketName, index: index.name, storageId: index.storageId, outcome: 'partial', actions: [], deferred: [] }
+            : await maintain();
+          const expected = abandoned ? undefined : tooLongForOneRun(result, runMs);
+          if (abandoned || expected !== undefined) {
             const name = `${index.bucketName}/${index.name}`;
+            const why = abandoned ? { abandonedBy: taken.abandonedBy } : { expectedMs: Math.round(expected!) };
             if (!launcher) {
-              log.warn({ event: 'maintenance.too-long', storageId: index.storageId, expectedMs: Math.round(expected) }, 'index build exceeds one run and no job is configured: deferred');
+              log.warn({ event: 'maintenance.too-long', storageId: index.storageId, ...why }, 'index build exceeds one run and no job is configured: deferred');
             } else {
               // The lease passes to the job under the same holder id: it renews it while it runs.
               await lease.acquire(JOB_LEASE_MS);
@@ -83,7 +89,7 @@ export async function runScheduled(deps: Pick<Deps, 'catalog' | 'store'>, settin
                 const job = await launcher.start({ index, leaseHolder: holder });
                 handedOver = true;
                 jobs.push({ index: name, storageId: index.storageId, job });
-                log.info({ event: 'maintenance.job-started', storageId: index.storageId, job, expectedMs: Math.round(expected) }, 'index build handed to a job');
+                log.info({ event: 'maintenance.job-started', storageId: index.storageId, job, ...why }, 'index maintenance handed to a job');
               } catch (error) {
                 jobs.push({ index: name, storageId: index.storageId, error: String((error as Error)?.message ?? error) });
                 log.warn({ event: 'maintenance.job-failed', storageId: index.storageId, err: error }, 'could not start the build job; the next run tries again');

@@ -4,6 +4,7 @@
 // (lib/maintenance-job.ts, whose image runs this file bundled). It holds the index's lease the
 // Lambda took for it (same holder id), renews it while it runs and gives it back at the end; a
 // job that loses its lease stops at once (an unfinished build commits nothing).
+import { keepRenewed } from '../adapters/maintenance-lease';
 import { createDeps, settingsFromEnv, type RuntimeSettings } from '../runtime/deps';
 import { logger } from '../runtime/logger';
 import type { Deps } from '../core/deps';
@@ -54,24 +55,12 @@ export async function runJob(options: JobOptions = {}): Promise<JobResult> {
     log.error({ event: 'maintenance.job-lease-lost', storageId }, 'the index lease was lost: stopping (the unfinished build commits nothing)');
     process.exit(3);
   });
-  let renewedAt = Date.now();
-  let renewing = false;
-  const timer = setInterval(() => {
-    if (renewing) return;
-    renewing = true;
-    lease
-      .acquire(leaseMs)
-      .then((ok) => {
-        if (ok) renewedAt = Date.now();
-        else lost();
-      })
-      .catch((error: unknown) => {
-        // DynamoDB unreachable for a moment: retried at the next tick, until the lease would expire.
-        log.warn({ event: 'maintenance.job-lease-renewal-failed', storageId, err: error }, 'lease not renewed; retrying');
-        if (Date.now() - renewedAt > leaseMs * 0.9) lost();
-      })
-      .finally(() => (renewing = false));
-  }, options.renewEveryMs ?? leaseMs / 4);
+  // Renewed while it runs; lost when another holder has it or when no renewal was confirmed for
+  // most of its life (DynamoDB erroring or silent from here), before it can lapse to another runner.
+  const stopRenewing = keepRenewed(lease, leaseMs, lost, {
+    everyMs: options.renewEveryMs ?? leaseMs / 4,
+    onError: (error) => log.warn({ event: 'maintenance.job-lease-renewal-failed', storageId, err: error }, 'lease not renewed; retrying'),
+  });
   try {
     const index = await deps.catalog.getIndex(bucket, indexName);
     if (!index || index.storageId !== storageId) return { outcome: 'gone' };
@@ -81,7 +70,7 @@ export async function runJob(options: JobOptions = {}): Promise<JobResult> {
     log.info({ event: 'maintenance.job-done', storageId, outcome: report.outcome, actions: report.actions.map((a) => a.kind) }, 'maintenance job done');
     return { outcome: 'done', report };
   } finally {
-    clearInterval(timer);
+    stopRenewing();
     await lease.release().catch((error: unknown) => log.warn({ event: 'maintenance.job-release-failed', storageId, err: error }, 'lease not released; it expires'));
   }
 }

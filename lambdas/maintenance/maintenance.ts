@@ -48,6 +48,8 @@ export interface IndexReport {
   outcome: 'idle' | 'ok' | 'failed' | 'partial' | 'empty' | 'held';
   actions: { kind: Action['kind']; reason: string; ms: number; error?: string }[];
   deferred: Action['kind'][];
+  /** The longest estimate (ms) among the actions deferred for lack of time: past a whole run's, no run can do them. */
+  deferredExpectedMs?: number;
   before?: Pick<TableStats, 'rows' | 'fragments' | 'smallFragments' | 'version'>;
 }
 
@@ -129,6 +131,7 @@ async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, o
       const expected = estimateMs(action, stats, index.dimension, config);
       if (options.deadline !== undefined && clock() + expected > options.deadline) {
         report.deferred.push(action.kind);
+        report.deferredExpectedMs = Math.max(report.deferredExpectedMs ?? 0, expected);
         log.info({ event: 'maintenance.deferred', storageId: index.storageId, action: action.kind, expectedMs: Math.round(expected) }, 'action deferred: not enough time left');
         continue;
       }

@@ -90,8 +90,11 @@ interface AuthContext extends OperationContext {
   caller: Caller;
 }
 
-/** Identity and bucket policies evaluated together by IAM's rules (the local mode decider). */
-export const policyDocumentDecider: Decider = (request) =>
+/**
+ * Identity and bucket policies evaluated together by IAM's rules (the local mode decider). `region`
+ * is aws:RequestedRegion, as AWS sets it on every request (the SigV4 scope is checked against it).
+ */
+export const policyDocumentDeciderFor = (region?: string): Decider => (request) =>
   authorize({
     principal: request.caller.principal,
     action: request.check.action,
@@ -106,6 +109,7 @@ export const policyDocumentDecider: Decider = (request) =>
       bucketTags: request.bucketTags,
       requestTags: request.check.requestTags,
       tagKeys: request.check.tagKeys,
+      ...(region !== undefined && { requestedRegion: region }),
     },
     onError: (reason, detail) => logger.warn({ reason, detail: String(detail) }, 'policy could not be evaluated; denied'),
   });

@@ -88,6 +88,16 @@ function resourceAccount(arn: string): string | undefined {
   return arn === '*' ? undefined : arn.split(':')[4] || undefined;
 }
 
+/** The policy as IAM reads it: JSON escapes (`\/`, `\u0054`) resolved, so a key they spell is seen. */
+function parsedText(policy: string | undefined): string {
+  if (policy === undefined) return '';
+  try {
+    return JSON.stringify(JSON.parse(policy));
+  } catch {
+    return policy;
+  }
+}
+
 /**
  * The bucket policy's request context: the request's own keys plus what the AWS path knows of the
  * caller. The principal's tags cost an IAM lookup (cached), so they are read only for a policy that
@@ -101,7 +111,7 @@ async function bucketContext(
   tagsOf: (principal: Principal) => Promise<Record<string, string>>,
 ): Promise<AuthorizeContext> {
   const { principal } = request.caller;
-  const namesTags = /aws:PrincipalTag\//i.test(request.bucketPolicy ?? '');
+  const namesTags = /aws:PrincipalTag\//i.test(parsedText(request.bucketPolicy));
   return {
     sourceIp: request.sourceIp,
     secureTransport: request.secureTransport,
