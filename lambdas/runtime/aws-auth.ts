@@ -146,7 +146,7 @@ export function iamDecider(options: AwsAuthOptions = {}): Decider {
     now,
     log,
     region,
-    cachePerSourceIp: options.cachePerSourceIp ?? env.S3V_AUTH_CACHE_PER_SOURCE_IP === '1',
+    cachePerSourceIp: options.cachePerSourceIp ?? env.S3V_AUTH_CACHE_PER_SOURCE_IP !== '0',
   });
   const home = options.accountId ?? env.S3V_ACCOUNT_ID;
 

@@ -94,8 +94,11 @@ describe('decision cache keys', () => {
     return options.iam.calls.length;
   }
 
-  it('leaves the source IP out when the principal’s policies do not name it', async () => {
-    expect(await callsFor({ iam: stubIam(() => 'allowed', { contextKeys: ['aws:RequestedRegion'] }) })).toBe(1);
+  it('keeps the source IP by default (an SCP may name it, which GetContextKeysForPrincipalPolicy cannot see)', async () => {
+    expect(await callsFor({ iam: stubIam(() => 'allowed', { contextKeys: ['aws:RequestedRegion'] }) })).toBe(3);
+  });
+  it('with S3V_AUTH_CACHE_PER_SOURCE_IP=0, leaves it out when the principal’s policies do not name it', async () => {
+    expect(await callsFor({ iam: stubIam(() => 'allowed', { contextKeys: ['aws:RequestedRegion'] }), cachePerSourceIp: false })).toBe(1);
   });
   it('keeps it when a policy names aws:SourceIp, when IAM does not say, or when told to', async () => {
     expect(await callsFor({ iam: stubIam(() => 'allowed', { contextKeys: ['aws:sourceip'] }) })).toBe(3);
@@ -105,7 +108,7 @@ describe('decision cache keys', () => {
   });
   it('every session of one role shares its answers', async () => {
     const iam = stubIam(() => 'allowed', { contextKeys: [] });
-    const call = pipeline({ iam });
+    const call = pipeline({ iam, cachePerSourceIp: false });
     for (const session of ['botocore-session-1', 'botocore-session-2', 'lambda-xyz']) {
       const caller = { userArn: `arn:aws:sts::${ACCOUNT}:assumed-role/S3VectorsReader/${session}`, principalId: `AROAEXAMPLEROLE00001:${session}` };
       expect((await call('GetVectorBucket', getBucket(), caller)).statusCode).toBe(200);

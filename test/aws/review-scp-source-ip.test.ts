@@ -4,7 +4,7 @@
 // of the most common SCPs. IAM's simulation evaluates the SCP with the source IP we send and
 // denies the second caller; the cache answers it with the first caller's Allow, for up to
 // S3V_AUTH_CACHE_SECONDS and in every function (shared cache). README documents the opt-in
-// S3V_AUTH_CACHE_PER_SOURCE_IP=1; the default is the unsafe one. This test shows the default.
+// S3V_AUTH_CACHE_PER_SOURCE_IP; the source IP is now in the key by default (=0 opts out).
 import type { IamSimulator, SimulatePrincipalPolicyInput } from '../../lambdas/adapters/iam-simulator';
 
 import type { AwsAuthOptions } from '../../lambdas/runtime/aws-auth';
@@ -55,6 +55,6 @@ it('an SCP that denies outside 203.0.113.0/24 denies a caller from elsewhere, ev
   await insideThenOutside({});
 });
 
-it('with S3V_AUTH_CACHE_PER_SOURCE_IP=1 (the documented opt-in) it does', async () => {
+it('with cachePerSourceIp set explicitly it does too', async () => {
   await insideThenOutside({ cachePerSourceIp: true });
 });
