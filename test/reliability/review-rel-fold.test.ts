@@ -84,6 +84,7 @@ test('steady upserts: nothing lost or resurrected, queries complete, disk bounde
 
   // The latest value of every key, as the writer acknowledged it.
   const latest = new Map<string, Float32Array>(base.keys.map((k, i) => [k, base.data.slice(i * DIM, (i + 1) * DIM)]));
+  const group = new Map<string, string>(base.keys.map((k, i) => [k, base.metadata[i].group as string]));
   let stop = false;
   let upserts = 0;
   const writer = (async () => {
@@ -92,7 +93,10 @@ test('steady upserts: nothing lost or resurrected, queries complete, disk bounde
       const keys = [...new Set(Array.from({ length: 30 }, () => `k${Math.floor(Math.random() * KEYS)}`))];
       const data = vectors(keys.length, DIM, seed++);
       await store.put(index, { keys, data, metadata: keys.map(() => ({ group: 'g1' })) });
-      keys.forEach((k, i) => latest.set(k, data.slice(i * DIM, (i + 1) * DIM)));
+      keys.forEach((k, i) => {
+        latest.set(k, data.slice(i * DIM, (i + 1) * DIM));
+        group.set(k, 'g1');
+      });
       upserts++;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -121,7 +125,7 @@ test('steady upserts: nothing lost or resurrected, queries complete, disk bounde
   expect(wrong.map((v) => v.key)).toEqual([]);
 
   // Queries as complete as an exact search (the ANN index plus the flat scan of rows it misses).
-  const now: Rows = { keys, data: new Float32Array(keys.flatMap((k) => [...latest.get(k)!])), metadata: keys.map(() => ({})) };
+  const now: Rows = { keys, data: new Float32Array(keys.flatMap((k) => [...latest.get(k)!])), metadata: keys.map((k) => ({ group: group.get(k)! })) };
   const queries = vectors(20, DIM, 999);
   let total = 0;
   for (let q = 0; q < 20; q++) {
@@ -130,8 +134,26 @@ test('steady upserts: nothing lost or resurrected, queries complete, disk bounde
     total += recall(hits, bruteForce([now], DIM, query, 10));
   }
   const meanRecall = total / 20;
+  // Filtered (through the LABEL_LIST / flat paths): g1 holds every upserted key, g2 none of them.
+  let filteredTotal = 0;
+  const ann = new LanceVectorStore({ uri: dir, search: { exactFilterMaxRows: 0 } });
+  try {
+    for (let q = 0; q < 10; q++) {
+      const query = queries.slice(q * DIM, (q + 1) * DIM);
+      for (const value of ['g1', 'g2']) {
+        const filter = { op: 'eq', key: 'group', value } as const;
+        const truth = bruteForce([now], DIM, query, 10, (m) => m.group === value);
+        expect((await store.query(index, { vector: query, topK: 10, filter, metadata: false })).map((h) => h.key)).toEqual(truth);
+        filteredTotal += recall(await ann.query(index, { vector: query, topK: 10, filter, metadata: false }), truth);
+      }
+    }
+  } finally {
+    await ann.close();
+  }
+  const filteredRecall = filteredTotal / 20;
 
-  console.log(JSON.stringify({ upserts, passes, settled, during, meanRecall, fragments: stats.fragments }));
+  console.log(JSON.stringify({ upserts, passes, settled, during, meanRecall, filteredRecall, fragments: stats.fragments }));
+  expect(filteredRecall).toBeGreaterThan(0.9);
   expect(meanRecall).toBeGreaterThan(0.9);
   // Pruning keeps the versions of the last keepVersionsSeconds and the index files they use.
   expect(during.indexDirs).toBeLessThanOrEqual(settled.indexDirs * 3);
