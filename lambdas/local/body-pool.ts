@@ -140,6 +140,15 @@ export class BodyParserPool {
       slot.pending.delete(reply.id);
       resolve(reply);
     });
+    // A reply this thread could not deserialize (a value nested deeper than its smaller stack
+    // allows, though the worker's serialized it) carries no id. The worker answers in order, one
+    // reply per asked message, so it is the oldest one pending: that job runs inline.
+    worker.on('messageerror', () => {
+      const oldest = slot.pending.entries().next().value;
+      if (!oldest) return;
+      slot.pending.delete(oldest[0]);
+      oldest[1](undefined);
+    });
     // A worker that died (out of memory, killed): its jobs run inline, the next body starts another.
     const lost = () => {
       const index = this.slots.indexOf(slot);

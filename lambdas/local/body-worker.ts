@@ -3,7 +3,7 @@
 //
 // Each body is one job in two steps, so a body is parsed only once its request is authenticated.
 // Every message but drop carries a fresh `id` its answer repeats:
-//   { id, job, bytes }       the body (transferred): decoded and kept; answers { id, hash } (hex SHA-256)
+//   { id, job, bytes }       the body (transferred): kept; answers { id, hash } (hex SHA-256)
 //   { id, job, parse: true } answers { id, blank: true } (empty or white space: no input),
 //                            { id, invalid: true } (not JSON: decodeInput's usual error),
 //                            { id, value } (the parsed body, see below) or { id, fallback: true }
@@ -26,7 +26,9 @@ const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { isUtf8 } = require('node:buffer');
 
-const texts = new Map();
+// The bytes, not their text: a body waiting for its request's authentication (or refused by it)
+// costs no decoded copy.
+const bodies = new Map();
 
 function pack(values) {
   let fits = true;
@@ -57,9 +59,10 @@ function packVectors(body, transfer) {
 }
 
 function parse(id, job) {
-  const text = texts.get(job);
-  texts.delete(job);
-  if (text === undefined) return parentPort.postMessage({ id, fallback: true });
+  const bytes = bodies.get(job);
+  bodies.delete(job);
+  if (bytes === undefined) return parentPort.postMessage({ id, fallback: true });
+  const text = bytes.toString('utf8');
   if (text.trim() === '') return parentPort.postMessage({ id, blank: true });
   let body;
   try {
@@ -81,11 +84,10 @@ function parse(id, job) {
 parentPort.on('message', (message) => {
   const { id, job } = message;
   if (message.parse) return parse(id, job);
-  if (message.drop) return void texts.delete(job);
+  if (message.drop) return void bodies.delete(job);
   const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-  const text = bytes.toString('utf8');
-  texts.set(job, text);
-  const hash = createHash('sha256').update(isUtf8(bytes) ? bytes : Buffer.from(text, 'utf8')).digest('hex');
+  bodies.set(job, bytes);
+  const hash = createHash('sha256').update(isUtf8(bytes) ? bytes : Buffer.from(bytes.toString('utf8'), 'utf8')).digest('hex');
   parentPort.postMessage({ id, hash });
 });
 `;

@@ -40,9 +40,14 @@ export interface DecideOptions {
   compacted?: boolean;
 }
 
-/** Compaction lost to concurrent writes lately: wait before trying again (catchUp tries anyway). */
-export function compactionBackingOff(state: MaintenanceState | undefined, now: number, options: DecideOptions = {}): boolean {
-  return !options.catchUp && (state?.compactRetryAt ?? 0) > now;
+/**
+ * Compaction lost to concurrent writes lately: wait before trying again (catchUp tries anyway).
+ * Never longer than compactBackoffMaxSeconds from now: a retry time recorded by a process whose
+ * clock ran ahead (another host, a clock stepped back since) must not hold compaction off for days.
+ */
+export function compactionBackingOff(state: MaintenanceState | undefined, now: number, config: MaintenanceConfig, options: DecideOptions = {}): boolean {
+  const retryAt = state?.compactRetryAt ?? 0;
+  return !options.catchUp && retryAt > now && retryAt - now <= config.compactBackoffMaxSeconds * 1000;
 }
 
 /** When the next compaction may be tried after `failures` lost in a row. */
@@ -121,7 +126,7 @@ export function decide(
   // Building over many small fragments is several times slower (Fashion-MNIST 60k: 78 s over 107
   // fragments, 23 s over one), so a build starts by compacting.
   const building = actions.some((a) => a.kind === 'vector-index');
-  const backingOff = compactionBackingOff(state, now, options);
+  const backingOff = compactionBackingOff(state, now, config, options);
   if (building && stats.fragments > 1 && !options.compacted && !backingOff) {
     actions.unshift({ kind: 'optimize', reason: `compact ${stats.fragments} fragments before the build` });
   }

@@ -111,3 +111,13 @@ test('backing off with only a few rows waiting: due when compaction may be tried
   expect(d.actions).toEqual([]);
   expect(d.nextDueAt).toBe(NOW + 30_000);
 });
+
+test('a compaction retry time from a clock far ahead does not hold compaction off past the longest backoff', () => {
+  // Recorded by a process whose clock was a day ahead (another host sharing the bucket, or this
+  // one before its clock was stepped back).
+  const state = { trainedRows: 10_000, lastOptimizeAt: NOW - 60_000, versionAfterRun: 9, compactFailures: 3, compactRetryAt: NOW + 86_400_000 };
+  const lagging = stats(16_000, [vector(10_000, 6000), tokens(6000), { name: 'key_idx', columns: ['key'], unindexedRows: 6000 }], { smallFragments: 40 });
+  expect(kinds(decide(lagging, 16, state, config, NOW))).toEqual(['optimize']);
+  // Within the longest backoff it still backs off.
+  expect(kinds(decide(lagging, 16, { ...state, compactRetryAt: NOW + 600_000 }, config, NOW))).toEqual(['fold']);
+});

@@ -1,0 +1,160 @@
+// Review (review-rel): maintenance under steady upserts (compaction backing off, 'fold' rebuilding
+// the lagging indexes). Nothing written may be lost or come back, queries must stay complete, and
+// the disk must stay bounded: each fold writes a full new index, while old versions and the index
+// files only they use are pruned by optimize() alone, whose compaction the upserts keep preempting.
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LanceVectorStore } from '../../lambdas/adapters/lance/lance-store';
+import { vectorIndexOf } from '../../lambdas/adapters/lance/index-stats';
+import { DEFAULT_MAINTENANCE_CONFIG, type MaintenanceConfig } from '../../lambdas/maintenance/config';
+import { runMaintenanceOnce } from '../../lambdas/maintenance/maintenance';
+import { MaintenanceWorker } from '../../lambdas/maintenance/worker-client';
+import { bruteForce, indexRecord, memoryCatalog, putAll, recall, rows, vectors, type Rows } from '../maintenance/helpers';
+
+jest.setTimeout(150_000);
+
+const DIM = 16;
+const KEYS = 4000;
+const UPSERT_SECONDS = 30;
+const config: MaintenanceConfig = {
+  ...DEFAULT_MAINTENANCE_CONFIG,
+  annMinRows: 1000,
+  keyIndexMinRows: 1000,
+  foldMinRows: 100,
+  foldMaxAgeSeconds: 1,
+  compactMinFragments: 8,
+  hnswEfConstruction: 100,
+  // Old versions older than 2 s may go: what a prune keeps is then what the last 2 s wrote.
+  keepVersionsSeconds: 2,
+};
+
+let dir: string;
+let store: LanceVectorStore;
+let worker: MaintenanceWorker;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 's3v-rr-fold-'));
+  store = new LanceVectorStore({ uri: dir });
+  worker = new MaintenanceWorker(store.storage);
+});
+afterAll(async () => {
+  await worker.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function du(path: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const p = join(path, entry.name);
+    if (entry.isDirectory()) {
+      const sub = du(p);
+      files += sub.files;
+      bytes += sub.bytes;
+    } else {
+      files++;
+      bytes += statSync(p).size;
+    }
+  }
+  return { files, bytes };
+}
+
+function disk(): { indexDirs: number; indexMB: number; versions: number; totalMB: number } {
+  const table = readdirSync(dir).find((name) => name.endsWith('.lance') && !name.startsWith('_'))!;
+  const root = join(dir, table);
+  const indices = join(root, '_indices');
+  const idx = du(indices);
+  return {
+    indexDirs: readdirSync(indices).length,
+    indexMB: +(idx.bytes / 1e6).toFixed(2),
+    versions: readdirSync(join(root, '_versions')).length,
+    totalMB: +(du(root).bytes / 1e6).toFixed(2),
+  };
+}
+
+test('steady upserts: nothing lost or resurrected, queries complete, disk bounded', async () => {
+  const index = indexRecord('rrfold', DIM);
+  const deps = { catalog: memoryCatalog([index]) as never, store };
+  const base = rows('k', 0, KEYS, DIM, 1);
+  await putAll(store, index, base, 1000);
+  for (let i = 0; i < 2; i++) await runMaintenanceOnce(deps, { config, catchUp: true, worker });
+  expect(vectorIndexOf((await store.tableStats(index))!)!.unindexedRows).toBe(0);
+  const settled = disk();
+
+  // The latest value of every key, as the writer acknowledged it.
+  const latest = new Map<string, Float32Array>(base.keys.map((k, i) => [k, base.data.slice(i * DIM, (i + 1) * DIM)]));
+  const group = new Map<string, string>(base.keys.map((k, i) => [k, base.metadata[i].group as string]));
+  let stop = false;
+  let upserts = 0;
+  const writer = (async () => {
+    let seed = 100;
+    while (!stop) {
+      const keys = [...new Set(Array.from({ length: 30 }, () => `k${Math.floor(Math.random() * KEYS)}`))];
+      const data = vectors(keys.length, DIM, seed++);
+      await store.put(index, { keys, data, metadata: keys.map(() => ({ group: 'g1' })) });
+      keys.forEach((k, i) => {
+        latest.set(k, data.slice(i * DIM, (i + 1) * DIM));
+        group.set(k, 'g1');
+      });
+      upserts++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  const passes: string[][] = [];
+  const started = Date.now();
+  try {
+    while (Date.now() - started < UPSERT_SECONDS * 1000) {
+      const report = await runMaintenanceOnce(deps, { config, worker });
+      passes.push(report.indexes[0].actions.map((a) => `${a.kind}${a.error ? '!' : ''}`));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  } finally {
+    stop = true;
+    await writer;
+  }
+  const during = disk();
+
+  // Every key once, with its last acknowledged value.
+  const stats = (await store.tableStats(index))!;
+  expect(stats.rows).toBe(KEYS);
+  const keys = [...latest.keys()];
+  const stored = await store.get(index, keys, { data: true, metadata: false });
+  expect(stored.length).toBe(KEYS);
+  const wrong = stored.filter((v) => !Buffer.from(new Float32Array(v.data!).buffer).equals(Buffer.from(latest.get(v.key)!.buffer)));
+  expect(wrong.map((v) => v.key)).toEqual([]);
+
+  // Queries as complete as an exact search (the ANN index plus the flat scan of rows it misses).
+  const now: Rows = { keys, data: new Float32Array(keys.flatMap((k) => [...latest.get(k)!])), metadata: keys.map((k) => ({ group: group.get(k)! })) };
+  const queries = vectors(20, DIM, 999);
+  let total = 0;
+  for (let q = 0; q < 20; q++) {
+    const query = queries.slice(q * DIM, (q + 1) * DIM);
+    const hits = await store.query(index, { vector: query, topK: 10, metadata: false });
+    total += recall(hits, bruteForce([now], DIM, query, 10));
+  }
+  const meanRecall = total / 20;
+  // Filtered (through the LABEL_LIST / flat paths): g1 holds every upserted key, g2 none of them.
+  let filteredTotal = 0;
+  const ann = new LanceVectorStore({ uri: dir, search: { exactFilterMaxRows: 0 } });
+  try {
+    for (let q = 0; q < 10; q++) {
+      const query = queries.slice(q * DIM, (q + 1) * DIM);
+      for (const value of ['g1', 'g2']) {
+        const filter = { op: 'eq', key: 'group', value } as const;
+        const truth = bruteForce([now], DIM, query, 10, (m) => m.group === value);
+        expect((await store.query(index, { vector: query, topK: 10, filter, metadata: false })).map((h) => h.key)).toEqual(truth);
+        filteredTotal += recall(await ann.query(index, { vector: query, topK: 10, filter, metadata: false }), truth);
+      }
+    }
+  } finally {
+    await ann.close();
+  }
+  const filteredRecall = filteredTotal / 20;
+
+  console.log(JSON.stringify({ upserts, passes, settled, during, meanRecall, filteredRecall, fragments: stats.fragments }));
+  expect(filteredRecall).toBeGreaterThan(0.9);
+  expect(meanRecall).toBeGreaterThan(0.9);
+  // Pruning keeps the versions of the last keepVersionsSeconds and the index files they use.
+  expect(during.indexDirs).toBeLessThanOrEqual(settled.indexDirs * 3);
+});
