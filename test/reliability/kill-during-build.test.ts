@@ -76,7 +76,7 @@ test('SIGKILL during an index build loses no acknowledged vector; the index work
           const keys = Array.from({ length: 20 }, (_, i) => `w${n}-${i}`);
           n += 1;
           try {
-            await client.send(new PutVectorsCommand({ ...ref, vectors: keys.map((k, i) => ({ key: k, data: { float32: vector(n * 20 + i) } })) }));
+            await client.send(new PutVectorsCommand({ ...ref, vectors: keys.map((k, i) => ({ key: k, data: { float32: vector(100_000 + n * 20 + i) } })) }));
             acknowledged.push(...keys);
           } catch {
             return;
