@@ -1,0 +1,160 @@
+// One table's hot index: an HNSW snapshot of the table at version V (usearch, memory-mapped from
+// the files snapshot-build.ts wrote) plus the delta of every write this process committed since V.
+// A query is the ANN search over the snapshot without the keys the delta touched, merged with an
+// exact search over the delta's vectors: what LanceDB would answer, modulo the ANN's recall.
+import { readFile } from 'node:fs/promises';
+import { Index, type MetricKind } from 'usearch';
+import type { Metadata } from '../../core/ports';
+
+export interface HotHit {
+  key: string;
+  distance: number;
+  /** Set for hits from the delta (the write's own metadata; undefined when it had none). */
+  fromDelta?: { metadata?: Metadata };
+}
+
+interface DeltaEntry {
+  /** The vector written last, or null when the key was deleted. */
+  vector: Float32Array | null;
+  metadata?: Metadata;
+}
+
+export type HotMetric = 'l2sq' | 'cos';
+
+/** Keys by label, as the .keys file stores them (decoded on demand: only hits are ever decoded). */
+class KeyTable {
+  private readonly decoder = new TextDecoder();
+  private readonly offsets: Uint32Array;
+  private readonly bytes: Uint8Array;
+  readonly rows: number;
+  readonly byteLength: number;
+
+  constructor(file: Buffer) {
+    const rows = file.readUInt32LE(0);
+    // Copy to an aligned buffer (a Buffer from readFile may sit at any offset of a pool).
+    const header = new Uint32Array(rows + 2);
+    Buffer.from(header.buffer).set(file.subarray(0, 4 * (rows + 2)));
+    this.offsets = header.subarray(1);
+    this.bytes = file.subarray(4 * (rows + 2));
+    this.rows = rows;
+    this.byteLength = file.length;
+  }
+
+  key(label: number): string {
+    return this.decoder.decode(this.bytes.subarray(this.offsets[label], this.offsets[label + 1]));
+  }
+}
+
+export class HotSnapshot {
+  private constructor(
+    private readonly index: Index,
+    private readonly keys: KeyTable,
+    readonly metric: HotMetric,
+    readonly bytes: number,
+  ) {}
+
+  get rows(): number {
+    return this.keys.rows;
+  }
+
+  /** Maps the index file (no copy, no parse: the main thread is not blocked) and reads the keys. */
+  static async open(base: string, dimension: number, metric: HotMetric, m: number, ef: number): Promise<HotSnapshot> {
+    const keys = new KeyTable(await readFile(`${base}.keys`));
+    const index = new Index({ dimensions: dimension, metric: metric as MetricKind, quantization: 'f32' as never, connectivity: m, expansion_add: 0, expansion_search: ef, multi: false });
+    index.view(`${base}.usearch`);
+    if (index.size() !== keys.rows) throw new Error(`hot snapshot ${base}: ${index.size()} vectors for ${keys.rows} keys`);
+    return new HotSnapshot(index, keys, metric, keys.rows * (dimension * 4 + 2 * m * 4 + 32) + keys.byteLength);
+  }
+
+  /** The `want` nearest labels as [key, raw distance] (l2sq or 1 − cos), nearest first. */
+  search(vector: Float32Array, want: number): { key: string; raw: number }[] {
+    if (this.rows === 0 || want === 0) return [];
+    const found = this.index.search(vector, Math.min(want, this.rows), 1);
+    const out: { key: string; raw: number }[] = [];
+    for (let i = 0; i < found.keys.length; i++) out.push({ key: this.keys.key(Number(found.keys[i])), raw: found.distances[i] });
+    return out;
+  }
+}
+
+function l2sq(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i] - b[i];
+    s += d * d;
+  }
+  return s;
+}
+
+function cosineDistance(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return 1 - dot / Math.sqrt(na * nb);
+}
+
+/** Writes since the snapshot's version: the last vector (or deletion) of each key touched. */
+export class HotDelta {
+  private readonly entries = new Map<string, DeltaEntry>();
+  private liveCount = 0;
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  put(key: string, vector: Float32Array, metadata: Metadata | undefined): void {
+    const before = this.entries.get(key);
+    if (!before?.vector) this.liveCount++;
+    this.entries.set(key, { vector, metadata });
+  }
+
+  delete(key: string): void {
+    const before = this.entries.get(key);
+    if (before?.vector) this.liveCount--;
+    this.entries.set(key, { vector: null });
+  }
+
+  touched(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  /** Exact search over the delta's live vectors (raw distances). */
+  search(vector: Float32Array, k: number, metric: HotMetric): { key: string; raw: number; metadata?: Metadata }[] {
+    if (this.liveCount === 0) return [];
+    const distance = metric === 'l2sq' ? l2sq : cosineDistance;
+    const hits: { key: string; raw: number; metadata?: Metadata }[] = [];
+    for (const [key, entry] of this.entries) if (entry.vector) hits.push({ key, raw: distance(vector, entry.vector), metadata: entry.metadata });
+    hits.sort(byRawThenKey);
+    return hits.slice(0, k);
+  }
+}
+
+function byRawThenKey(a: { raw: number; key: string }, b: { raw: number; key: string }): number {
+  return a.raw - b.raw || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** The merged top-K of snapshot ∖ delta keys and the delta, in S3's distances (euclidean: √l2sq). */
+export function hotQuery(snapshot: HotSnapshot, delta: HotDelta, vector: Float32Array, k: number): HotHit[] {
+  const excluded = delta.size;
+  // The snapshot hits the delta overrides are dropped: ask for enough to be left with k.
+  let want = excluded === 0 ? k : k + Math.min(excluded, k);
+  let kept: { key: string; raw: number; metadata?: Metadata; fromDelta?: boolean }[] = [];
+  for (;;) {
+    const found = snapshot.search(vector, want);
+    kept = found.filter((hit) => !delta.touched(hit.key));
+    if (kept.length >= k || found.length < Math.min(want, snapshot.rows) || want >= snapshot.rows || want >= k + excluded) break;
+    want = k + excluded;
+  }
+  const merged = [...kept.slice(0, k), ...delta.search(vector, k, snapshot.metric).map((h) => ({ ...h, fromDelta: true }))];
+  merged.sort(byRawThenKey);
+  const euclidean = snapshot.metric === 'l2sq';
+  return merged.slice(0, k).map((h) => ({
+    key: h.key,
+    distance: euclidean ? Math.sqrt(Math.max(0, h.raw)) : h.raw,
+    ...(h.fromDelta ? { fromDelta: { metadata: h.metadata } } : {}),
+  }));
+}
