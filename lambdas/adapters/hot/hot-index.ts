@@ -3,8 +3,13 @@
 // A query is the ANN search over the snapshot without the keys the delta touched, merged with an
 // exact search over the delta's vectors: what LanceDB would answer, modulo the ANN's recall.
 import { readFile } from 'node:fs/promises';
-import { Index, type MetricKind } from 'usearch';
+import type { Index, MetricKind } from 'usearch';
 import type { Metadata } from '../../core/ports';
+
+// Loaded on first use, by a name bundlers do not follow: Lambda bundles (where the hot index is
+// off) neither carry nor load the native module.
+const USEARCH = 'usearch';
+const usearch = (): typeof import('usearch') => require(USEARCH) as typeof import('usearch');
 
 export interface HotHit {
   key: string;
@@ -60,7 +65,7 @@ export class HotSnapshot {
   /** Maps the index file (no copy, no parse: the main thread is not blocked) and reads the keys. */
   static async open(base: string, dimension: number, metric: HotMetric, m: number, ef: number): Promise<HotSnapshot> {
     const keys = new KeyTable(await readFile(`${base}.keys`));
-    const index = new Index({ dimensions: dimension, metric: metric as MetricKind, quantization: 'f32' as never, connectivity: m, expansion_add: 0, expansion_search: ef, multi: false });
+    const index = new (usearch().Index)({ dimensions: dimension, metric: metric as MetricKind, quantization: 'f32' as never, connectivity: m, expansion_add: 0, expansion_search: ef, multi: false });
     index.view(`${base}.usearch`);
     if (index.size() !== keys.rows) throw new Error(`hot snapshot ${base}: ${index.size()} vectors for ${keys.rows} keys`);
     return new HotSnapshot(index, keys, metric, keys.rows * (dimension * 4 + 2 * m * 4 + 32) + keys.byteLength);
