@@ -141,6 +141,19 @@ it('sees a put, an overwrite and a delete at once while the hot index serves', a
   expect(only(hot()).phase).toBe('ready');
 });
 
+it('overwriting one key many times keeps one live delta vector, the last', async () => {
+  const q = randomVector();
+  const touched = only(hot()).delta!;
+  for (let i = 0; i < 80; i++) await put([['hopper', q.map((x) => Math.fround(x + (i === 79 ? 0 : 5 + i)))]]);
+  const { result, served: n } = await served(() => query(q));
+  expect(n).toBe(1);
+  expect(result[0]).toMatchObject({ key: 'hopper' });
+  expect(result[0].distance).toBeCloseTo(0, 5);
+  expect(result.filter((h) => h.key === 'hopper')).toHaveLength(1);
+  expectExact(result, q);
+  expect(only(hot())).toMatchObject({ phase: 'ready', delta: touched + 1 });
+});
+
 it('falls back to LanceDB when the delta outgrows its bound, then rebuilds', async () => {
   const drops = hot().drops;
   const burst: [string, number[]][] = [];

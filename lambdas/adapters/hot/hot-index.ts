@@ -18,12 +18,6 @@ export interface HotHit {
   fromDelta?: { metadata?: Metadata };
 }
 
-interface DeltaEntry {
-  /** The vector written last, or null when the key was deleted. */
-  vector: Float32Array | null;
-  metadata?: Metadata;
-}
-
 export type HotMetric = 'l2sq' | 'cos';
 
 /** Keys by label, as the .keys file stores them (decoded on demand: only hits are ever decoded). */
@@ -81,60 +75,94 @@ export class HotSnapshot {
   }
 }
 
-function l2sq(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    s += d * d;
-  }
-  return s;
-}
-
-function cosineDistance(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return 1 - dot / Math.sqrt(na * nb);
-}
-
-/** Writes since the snapshot's version: the last vector (or deletion) of each key touched. */
+/**
+ * Writes since the snapshot's version: per key touched, its last vector (a slot of one contiguous
+ * matrix, searched exactly by usearch's native brute force) or its deletion.
+ */
 export class HotDelta {
-  private readonly entries = new Map<string, DeltaEntry>();
-  private liveCount = 0;
+  /** Per key touched: its live slot, or -1 when deleted. */
+  private readonly slots = new Map<string, number>();
+  private matrix: Float32Array;
+  private slotKeys: (string | undefined)[] = [];
+  private slotMetadata: (Metadata | undefined)[] = [];
+  private dead = 0;
 
+  constructor(private readonly dimension: number) {
+    this.matrix = new Float32Array(16 * dimension);
+  }
+
+  /** Keys touched since the snapshot. */
   get size(): number {
-    return this.entries.size;
+    return this.slots.size;
+  }
+
+  private get used(): number {
+    return this.slotKeys.length;
+  }
+
+  private retire(key: string): void {
+    const slot = this.slots.get(key);
+    if (slot !== undefined && slot >= 0) {
+      this.slotKeys[slot] = undefined;
+      this.slotMetadata[slot] = undefined;
+      this.dead++;
+    }
   }
 
   put(key: string, vector: Float32Array, metadata: Metadata | undefined): void {
-    const before = this.entries.get(key);
-    if (!before?.vector) this.liveCount++;
-    this.entries.set(key, { vector, metadata });
+    this.retire(key);
+    if (this.dead > 64 && this.dead > this.used / 2) this.compact();
+    if ((this.used + 1) * this.dimension > this.matrix.length) {
+      const grown = new Float32Array(this.matrix.length * 2);
+      grown.set(this.matrix.subarray(0, this.used * this.dimension));
+      this.matrix = grown;
+    }
+    this.matrix.set(vector, this.used * this.dimension);
+    this.slots.set(key, this.used);
+    this.slotKeys.push(key);
+    this.slotMetadata.push(metadata);
   }
 
   delete(key: string): void {
-    const before = this.entries.get(key);
-    if (before?.vector) this.liveCount--;
-    this.entries.set(key, { vector: null });
+    this.retire(key);
+    this.slots.set(key, -1);
   }
 
   touched(key: string): boolean {
-    return this.entries.has(key);
+    return this.slots.has(key);
   }
 
-  /** Exact search over the delta's live vectors (raw distances). */
+  /** Drops the slots of overwritten and deleted keys. */
+  private compact(): void {
+    const keys: string[] = [];
+    const metadata: (Metadata | undefined)[] = [];
+    let to = 0;
+    for (let from = 0; from < this.used; from++) {
+      const key = this.slotKeys[from];
+      if (key === undefined) continue;
+      this.matrix.copyWithin(to * this.dimension, from * this.dimension, (from + 1) * this.dimension);
+      this.slots.set(key, to++);
+      keys.push(key);
+      metadata.push(this.slotMetadata[from]);
+    }
+    this.slotKeys = keys;
+    this.slotMetadata = metadata;
+    this.dead = 0;
+  }
+
+  /** Exact search over the delta's live vectors (raw distances: l2sq or 1 − cos). */
   search(vector: Float32Array, k: number, metric: HotMetric): { key: string; raw: number; metadata?: Metadata }[] {
-    if (this.liveCount === 0) return [];
-    const distance = metric === 'l2sq' ? l2sq : cosineDistance;
+    const live = this.used - this.dead;
+    if (live === 0) return [];
+    const want = Math.min(this.used, k + this.dead);
+    const found = usearch().exactSearch(this.matrix.subarray(0, this.used * this.dimension), vector, this.dimension, want, metric as MetricKind, 1) as { keys: BigUint64Array; distances: Float32Array };
     const hits: { key: string; raw: number; metadata?: Metadata }[] = [];
-    for (const [key, entry] of this.entries) if (entry.vector) hits.push({ key, raw: distance(vector, entry.vector), metadata: entry.metadata });
-    hits.sort(byRawThenKey);
-    return hits.slice(0, k);
+    for (let i = 0; i < found.keys.length && hits.length < k; i++) {
+      const slot = Number(found.keys[i]);
+      const key = this.slotKeys[slot];
+      if (key !== undefined) hits.push({ key, raw: found.distances[i], metadata: this.slotMetadata[slot] });
+    }
+    return hits;
   }
 }
 

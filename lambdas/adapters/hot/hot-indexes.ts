@@ -95,7 +95,7 @@ export class HotIndexes {
     if (!entry?.delta) return;
     const dim = entry.index.dimension;
     for (const batch of batches) {
-      batch.keys.forEach((key, row) => entry.delta!.put(key, batch.data.slice(row * dim, (row + 1) * dim), batch.metadata[row] as Metadata | undefined));
+      batch.keys.forEach((key, row) => entry.delta!.put(key, batch.data.subarray(row * dim, (row + 1) * dim), batch.metadata[row] as Metadata | undefined));
     }
     if (entry.delta.size > this.settings.deltaMax) this.drop(entry, 'delta-full');
   }
@@ -229,7 +229,7 @@ export class HotIndexes {
       const v = await table.version();
       if (savedVersion !== undefined && v !== savedVersion) return undefined;
       entry.version = v;
-      entry.delta = new HotDelta();
+      entry.delta = new HotDelta(entry.index.dimension);
       entry.phase = 'building';
       entry.reserved = bytes;
       this.reservedBytes += bytes;
