@@ -190,6 +190,34 @@ it('keeps its snapshot on disk (mode 0600) and loads it after a restart instead 
   expectExact(result, q);
 });
 
+it('rebuilds instead of loading a saved snapshot when the table changed while the server was down', async () => {
+  const dataDir = t.dataDir;
+  await t.close();
+  // A server without the hot index writes meanwhile (the saved snapshot's version is now stale).
+  process.env.S3V_HOT_INDEX_MB = '0';
+  t = await startTestService({ dataDir, persistCatalog: true, keepData: true });
+  delete process.env.S3V_HOT_INDEX_MB;
+  const offline = randomVector();
+  await put([['offline', offline]]);
+  await t.close();
+  t = await startTestService({ dataDir, persistCatalog: true, keepData: true });
+  await untilReady();
+  expect(hot()).toMatchObject({ builds: 1, loads: 0 });
+  const { result, served: n } = await served(() => query(offline));
+  expect(n).toBe(1);
+  expect(result[0]).toMatchObject({ key: 'offline' });
+  expectExact(result, offline);
+});
+
+it('leaves filtered queries to LanceDB', async () => {
+  const q = randomVector();
+  const { result, served: n } = await served(async () =>
+    (await t.client.send(new QueryVectorsCommand({ ...ref, queryVector: { float32: q }, topK: 3, filter: { key: { $in: ['v1', 'v2', 'v3', 'v4'] } }, returnDistance: true }))).vectors!,
+  );
+  expect(n).toBe(0);
+  expect(result.map((v) => v.key)).toEqual(exact(q, truth.size).filter((h) => ['v1', 'v2', 'v3', 'v4'].includes(h.key)).slice(0, 3).map((h) => h.key));
+});
+
 it('DeleteIndex drops the hot index and its files', async () => {
   const dir = join(t.dataDir, 'vectors', '_hot');
   const [storageId] = Object.keys(hot().tables);

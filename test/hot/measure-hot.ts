@@ -5,7 +5,7 @@
 //          LanceDB in process on the same table; (2) hot on: build time, RSS, the same figures;
 //          (3) a restart: time to load the saved snapshot, figures again.
 import { execSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateIndexCommand, CreateVectorBucketCommand, PutVectorsCommand, QueryVectorsCommand, type S3VectorsClient } from '@aws-sdk/client-s3vectors';
 import { fashionMnist } from '../../bench/datasets';
@@ -24,8 +24,16 @@ const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const CREDS = { accessKeyId: 'AKIDBENCHROOT0000000', secretAccessKey: 'bench-root-secret-key-00000000000000000' };
 
-async function start(env: Record<string, string>): Promise<S3VectorsServer> {
-  return startS3Vectors({ dataDir: dir, persist: true, env, auth: CREDS, maintenance: false });
+async function start(env: Record<string, string>, dataDir = dir): Promise<S3VectorsServer> {
+  // The store reads S3V_HOT_* from process.env when it is created (the embed `env` does not reach it).
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    return await startS3Vectors({ dataDir, persist: true, env, auth: CREDS, maintenance: false });
+  } finally {
+    for (const name of Object.keys(env)) if (saved[name] === undefined) delete process.env[name];
+    else process.env[name] = saved[name];
+  }
 }
 
 async function prepare() {
@@ -77,8 +85,19 @@ async function timed(run: (q: Float32Array) => Promise<string[]>, recall: (qi: n
   return { p50: +pct(ms, 50).toFixed(2), p99: +pct(ms, 99).toFixed(2), recall: +(r / QUERIES).toFixed(4) };
 }
 
-const api = (client: S3VectorsClient) => async (q: Float32Array) =>
-  ((await client.send(new QueryVectorsCommand({ ...ref, queryVector: { float32: Array.from(q) }, topK: 10, returnDistance: true }))).vectors ?? []).map((v) => v.key!);
+const api = (client: S3VectorsClient, returnMetadata = false) => async (q: Float32Array) =>
+  ((await client.send(new QueryVectorsCommand({ ...ref, queryVector: { float32: Array.from(q) }, topK: 10, returnDistance: true, returnMetadata }))).vectors ?? []).map((v) => v.key!);
+
+/** Resident MB of this process's mappings of hot snapshot files (the index is memory-mapped). */
+function mappedHotMb(): number {
+  let kb = 0;
+  let inHot = false;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inHot = line.includes('.usearch');
+    else if (inHot && line.startsWith('Rss:')) kb += Number(line.split(/\s+/)[1]);
+  }
+  return Math.round(kb / 1024);
+}
 
 async function measure() {
   const recall = await truth();
@@ -146,7 +165,79 @@ async function measure() {
   console.log(JSON.stringify({ onDiskMb, off, rawFig, buildMs, lagMax, on, rawOn, loadMs, again }));
 }
 
-(mode === 'prepare' ? prepare() : measure()).then(
+/**
+ * A/B in one process, interleaved query by query so the machine's load falls on both alike: server
+ * A (hot off) on DIR, server B (hot on) on a copy of DIR, raw LanceDB on A's table.
+ */
+async function ab() {
+  const recall = await truth();
+  const copy = `${dir}-b`;
+  execSync(`rm -rf ${copy} && cp -a ${dir} ${copy}`);
+  const lanceDir = readdirSync(join(dir, 'vectors')).find((f) => f.endsWith('.lance') && !f.startsWith('_'))!;
+  const storageId = lanceDir.slice(0, -'.lance'.length);
+  const a = await start({ S3V_HOT_INDEX_MB: '0' });
+  const rss0 = rss();
+  const b = await start({ S3V_HOT_QUIET_MS: '500' }, copy);
+  const ca = a.client();
+  const cb = b.client();
+  const store = b.service.deps.store as LanceVectorStore;
+  const t0 = Date.now();
+  while (Object.values(store.hotStats()!.tables)[0]?.phase !== 'ready') {
+    await api(cb)(ds.queries.subarray(0, ds.dimension));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  log(`B ready ${Date.now() - t0} ms after its first query (${JSON.stringify({ ...store.hotStats(), tables: undefined })}), rss +${rss() - rss0} MB`);
+  const raw = await RawLance.open(dir, storageId, 'euclidean');
+  const runs: Record<string, (q: Float32Array) => Promise<string[]>> = {
+    apiOff: api(ca),
+    apiHot: api(cb),
+    raw: (q: Float32Array) => raw.query(q, 10),
+    ...(process.env.META ? { apiOffMeta: api(ca, true), apiHotMeta: api(cb, true) } : {}),
+  };
+  const ms: Record<string, number[]> = Object.fromEntries(Object.keys(runs).map((n) => [n, []]));
+  const rec: Record<string, number> = Object.fromEntries(Object.keys(runs).map((n) => [n, 0]));
+  for (let i = 0; i < 30; i++) for (const run of Object.values(runs)) await run(ds.queries.subarray(i * ds.dimension, (i + 1) * ds.dimension));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let qi = 0; qi < QUERIES; qi++) {
+      const q = ds.queries.subarray(qi * ds.dimension, (qi + 1) * ds.dimension);
+      for (const [name, run] of Object.entries(runs)) {
+        const t = performance.now();
+        const keys = await run(q);
+        ms[name].push(performance.now() - t);
+        if (round === 0) rec[name] += recall(qi, keys);
+      }
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(runs)) out[name] = { p50: +pct(ms[name], 50).toFixed(2), p99: +pct(ms[name], 99).toFixed(2), recall: +(rec[name] / QUERIES).toFixed(4) };
+  log('interleaved', JSON.stringify(out), `rss +${rss() - rss0} MB for server B, of which ${mappedHotMb()} MB resident of the mapped hot index (file ${execSync(`du -sm ${join(copy, 'vectors', '_hot')}`).toString().split('\t')[0]} MB)`);
+  await a.stop();
+  await b.stop();
+  execSync(`rm -rf ${copy}`);
+}
+
+/** A fresh build (no saved snapshot) on a copy of DIR with the S3V_HOT_* settings of the environment: time to ready, recall. */
+async function build() {
+  const recall = await truth();
+  const copy = `${dir}-build`;
+  execSync(`rm -rf ${copy} && cp -a ${dir} ${copy} && rm -rf ${copy}/vectors/_hot`);
+  const b = await start({ S3V_HOT_QUIET_MS: '500' }, copy);
+  const cb = b.client();
+  const store = b.service.deps.store as LanceVectorStore;
+  const t0 = Date.now();
+  let lag = 0;
+  let last = performance.now();
+  const tick = setInterval(() => ((lag = Math.max(lag, performance.now() - last - 50)), (last = performance.now())), 50);
+  while (Object.values(store.hotStats()!.tables)[0]?.phase !== 'ready') await new Promise((r) => setTimeout(r, 200)).then(() => api(cb)(ds.queries.subarray(0, ds.dimension)));
+  clearInterval(tick);
+  log(`built and ready ${Date.now() - t0} ms after the first query (quiet 500 ms); max timer lag meanwhile ${lag.toFixed(0)} ms`);
+  const fig = await timed(api(cb), recall);
+  log('after build: API', fig);
+  await b.stop();
+  execSync(`rm -rf ${copy}`);
+}
+
+(mode === 'prepare' ? prepare() : mode === 'ab' ? ab() : mode === 'build' ? build() : measure()).then(
   () => process.exit(0),
   (e) => {
     console.error(e);

@@ -19,7 +19,7 @@ import { logger } from '../../runtime/logger';
 import { readTableStats, vectorIndexOf } from '../lance/index-stats';
 import { estimatedBytes, type HotIndexSettings } from './hot-config';
 import { HotDelta, HotSnapshot, hotQuery, type HotHit, type HotMetric } from './hot-index';
-import { buildSnapshot } from './snapshot-build';
+import { buildSnapshot, type RunningBuild } from './snapshot-build';
 
 const log = logger.child({ component: 'hot-index' });
 
@@ -68,6 +68,7 @@ export class HotIndexes {
   private readonly dir: string;
   private reservedBytes = 0;
   private closed = false;
+  private readonly builds = new Set<RunningBuild>();
   private readonly counters = { served: 0, builds: 0, loads: 0, drops: 0 };
 
   constructor(
@@ -138,6 +139,8 @@ export class HotIndexes {
 
   close(): void {
     this.closed = true;
+    // A build outliving the server would write files for a store that is gone (or reopened).
+    for (const build of this.builds) build.cancel();
     for (const entry of this.entries.values()) clearTimeout(entry.timer);
     this.entries.clear();
   }
@@ -242,7 +245,7 @@ export class HotIndexes {
       if (!base) {
         mkdirSync(this.dir, { recursive: true, mode: 0o700 });
         base = join(this.dir, `${id}.v${version}`);
-        const result = await buildSnapshot({
+        const build = buildSnapshot({
           uri: this.host.uri,
           storageOptions: this.host.storageOptions,
           storageId: id,
@@ -256,6 +259,8 @@ export class HotIndexes {
           base,
           maxRows: Math.floor(bytes / (entry.index.dimension * 4)),
         });
+        this.builds.add(build);
+        const result = await build.result.finally(() => this.builds.delete(build));
         if (!result.ok) throw new Error(`${result.reason}: ${result.message}`);
         this.counters.builds++;
         log.info({ event: 'hot.built', storageId: id, version, rows: result.rows, readMs: result.readMs, buildMs: result.buildMs }, 'hot index built');
@@ -265,12 +270,14 @@ export class HotIndexes {
         if (!savedBase) for (const suffix of ['.json', '.keys', '.usearch']) rmSync(base + suffix, { force: true });
         return 'waiting';
       }
+      const opening = Date.now();
       const snapshot = await HotSnapshot.open(base, entry.index.dimension, metricOf(entry.index), this.settings.m, this.settings.ef);
+      const openMs = Date.now() - opening;
       if (generation !== entry.generation || this.closed) return 'waiting';
       if (savedBase) this.counters.loads++;
       entry.snapshot = snapshot;
       entry.phase = 'ready';
-      log.info({ event: 'hot.ready', storageId: id, version, rows: snapshot.rows, loaded: savedBase !== undefined, ms: Date.now() - started }, 'hot index serving queries');
+      log.info({ event: 'hot.ready', storageId: id, version, rows: snapshot.rows, loaded: savedBase !== undefined, ms: Date.now() - started, openMs }, 'hot index serving queries');
       this.removeFiles(id, base);
       return 'ready';
     } catch (error) {

@@ -78,7 +78,7 @@ const fs = require('node:fs');
     let at = 0;
     encoded.forEach((bytes, i) => { offsets[i + 1] = at; keysFile.set(bytes, 4 * (n + 2) + at); at += bytes.length; });
     offsets[n + 1] = at;
-    const write = (suffix, write) => { const tmp = w.base + suffix + '.tmp'; write(tmp); fs.chmodSync(tmp, 0o600); fs.renameSync(tmp, w.base + suffix); };
+    const write = (suffix, write) => { const tmp = w.base + suffix + '.' + process.pid + '.' + Math.random().toString(36).slice(2) + '.tmp'; write(tmp); fs.chmodSync(tmp, 0o600); fs.renameSync(tmp, w.base + suffix); };
     write('.usearch', (p) => index.save(p));
     write('.keys', (p) => fs.writeFileSync(p, keysFile, { mode: 0o600 }));
     write('.json', (p) => fs.writeFileSync(p, JSON.stringify({ version: w.version, rows: n, dimension: dim, metric: w.metric, m: w.m, ef: w.ef }), { mode: 0o600 }));
@@ -90,16 +90,22 @@ const fs = require('node:fs');
 })().catch((error) => parentPort.postMessage({ ok: false, reason: 'error', message: String(error && error.stack || error) }));
 `;
 
-/** Runs one build in a worker_thread; resolves with its outcome (never rejects). */
-export function buildSnapshot(request: BuildRequest): Promise<BuildResult> {
-  return new Promise((resolve) => {
+export interface RunningBuild {
+  result: Promise<BuildResult>;
+  /** Stops the worker (the server is closing); the result is then an error. */
+  cancel(): void;
+}
+
+/** Runs one build in a worker_thread; its result never rejects. */
+export function buildSnapshot(request: BuildRequest): RunningBuild {
+  let worker: Worker | undefined;
+  const result = new Promise<BuildResult>((resolve) => {
     let settled = false;
     const done = (result: BuildResult) => {
       if (settled) return;
       settled = true;
       resolve(result);
     };
-    let worker: Worker;
     try {
       worker = new Worker(WORKER_SOURCE, {
         eval: true,
@@ -108,11 +114,12 @@ export function buildSnapshot(request: BuildRequest): Promise<BuildResult> {
     } catch (error) {
       return done({ ok: false, reason: 'error', message: String(error) });
     }
-    worker.once('message', (result: BuildResult) => {
-      done(result);
-      void worker.terminate();
+    worker.once('message', (outcome: BuildResult) => {
+      done(outcome);
+      void worker?.terminate();
     });
     worker.once('error', (error) => done({ ok: false, reason: 'error', message: String(error) }));
     worker.once('exit', (code) => done({ ok: false, reason: 'error', message: `build worker exited (${code})` }));
   });
+  return { result, cancel: () => void worker?.terminate() };
 }
