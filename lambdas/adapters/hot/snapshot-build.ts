@@ -69,7 +69,13 @@ const fs = require('node:fs');
     const index = new Index({ dimensions: dim, metric: w.metric, quantization: 'f32', connectivity: w.m, expansion_add: w.efConstruction, expansion_search: w.ef, multi: false });
     const labels = new BigUint64Array(n);
     for (let i = 0; i < n; i++) labels[i] = BigInt(i);
-    if (n > 0) index.add(labels, vectors, w.threads);
+    // In chunks, yielding between them: a worker stuck in one long native call cannot be terminated
+    // (a closing server would wait for the whole build).
+    for (let s = 0; s < n; s += 2000) {
+      const e = Math.min(n, s + 2000);
+      index.add(labels.subarray(s, e), vectors.subarray(s * dim, e * dim), w.threads);
+      await new Promise((r) => setImmediate(r));
+    }
     const buildMs = Date.now() - t0 - readMs;
     // Keys file: n (u32), n + 1 offsets (u32), then the UTF-8 bytes of every key in label order.
     const keysFile = Buffer.alloc(4 * (n + 2) + keyBytes);
