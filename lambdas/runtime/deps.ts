@@ -3,6 +3,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CachedCatalog } from '../adapters/cached-catalog';
 import { DynamoCatalog } from '../adapters/dynamo-catalog';
+import { hotSettingsFromEnv } from '../adapters/hot/hot-config';
 import { LanceVectorStore, type LanceStoreOptions } from '../adapters/lance/lance-store';
 import { serviceConfigFromEnv, type ServiceConfig } from '../core/config';
 import type { Deps } from '../core/deps';
@@ -26,7 +27,9 @@ export function createDeps(settings: RuntimeSettings): Deps & { catalogTable: Dy
     config: settings.config,
     catalog,
     catalogTable,
-    store: new LanceVectorStore(settings.storage),
+    // The hot in-memory index needs every commit of a table to happen in this process: the local
+    // server's own folder only (the store checks the storage too), never Lambda or a shared service.
+    store: new LanceVectorStore(settings.storage, settings.soleCatalogWriter ? hotSettingsFromEnv() : undefined),
     cursors: new Cursors(catalog, settings.config.cursorTtlSeconds, now),
     now,
   };

@@ -32,6 +32,9 @@ import { fencesOf, keyRangePredicate, readKeys, segmentPredicate, sortByUtf8 } f
 import { and, columnsFor, isMissingTable, toStored, withCommitRetries, withDropRetries, type Row } from './rows';
 import { keyIn } from './sql';
 import { commitTableLease, IndexWriteLock } from './write-lock';
+import type { HotIndexSettings } from '../hot/hot-config';
+import { HotIndexes, type HotStats } from '../hot/hot-indexes';
+import { withHotMetadata } from '../hot/hot-metadata';
 
 export interface LanceStoreOptions {
   /** Folder path or URI (s3://, s3+ddb://) holding one Lance table per index. */
@@ -65,8 +68,13 @@ export class LanceVectorStore implements VectorStorePort {
   /** Other processes write these tables too (s3+ddb://, under the lease). */
   private readonly shared: boolean;
   private readonly dropped = new Set<string>();
+  /** In-memory ANN indexes beside the tables (hot-indexes.ts): only where this process is the one writer. */
+  private readonly hot?: HotIndexes;
 
-  constructor(private readonly options: LanceStoreOptions) {
+  constructor(
+    private readonly options: LanceStoreOptions,
+    hot?: HotIndexSettings,
+  ) {
     // On s3+ddb:// several processes write (Lambdas): PutVectors also takes a lease in the commit
     // table. A local folder has one writer, the server: its in-process queue is enough.
     const lease = commitTableLease(options.uri, options.storageOptions);
@@ -76,6 +84,20 @@ export class LanceVectorStore implements VectorStorePort {
     this.search = { ...searchSettingsFromEnv(), ...options.search };
     this.searcher = new Searcher(this.search);
     this.maintenanceState = new MaintenanceStateTable(() => this.db());
+    const soleWriter = !this.shared && options.readConsistencySeconds === undefined && !/^[a-z0-9+]+:\/\//i.test(options.uri);
+    if (hot && soleWriter) {
+      this.hot = new HotIndexes(hot, {
+        uri: options.uri,
+        storageOptions: options.storageOptions,
+        underLock: (storageId, work) => this.writeLock.run(storageId, work),
+        table: (index) => (this.dropped.has(index.storageId) ? Promise.resolve(undefined) : this.table(index)),
+      });
+    }
+  }
+
+  /** What the hot indexes did (tests, status); undefined when they are off. */
+  hotStats(): HotStats | undefined {
+    return this.hot?.stats();
   }
 
   private db(): Promise<lancedb.Connection> {
@@ -132,8 +154,10 @@ export class LanceVectorStore implements VectorStorePort {
     return created;
   }
 
-  async createIndex(): Promise<void> {
+  async createIndex(index?: Pick<IndexRecord, 'storageId'>): Promise<void> {
     // Tables are created by the first PutVectors; an index without vectors costs nothing.
+    // storageIds are never reused, but a hot index of this id would be stale by definition.
+    if (index) this.hot?.forget(index.storageId);
   }
 
   async dropIndex(index: Pick<IndexRecord, 'storageId'>): Promise<void> {
@@ -145,6 +169,7 @@ export class LanceVectorStore implements VectorStorePort {
       const table = this.tables.get(index.storageId);
       this.tables.delete(index.storageId);
       this.invalidate(index.storageId);
+      this.hot?.forget(index.storageId);
       (await table?.catch(() => undefined))?.close();
       const db = await this.db();
       await withDropRetries(() => db.dropTable(index.storageId));
@@ -185,6 +210,8 @@ export class LanceVectorStore implements VectorStorePort {
     await this.puts.put(index.storageId, { batch, data: build(batch) }, {
       dimension: index.dimension,
       build,
+      committed: (batches) => this.hot?.recordPut(index, batches),
+      failed: () => this.hot?.uncertain(index.storageId, 'put-failed'),
       table: async () => {
         this.checkNotDropped(index);
         const table = await this.writableTable(index);
@@ -208,7 +235,14 @@ export class LanceVectorStore implements VectorStorePort {
     await this.writeLock.run(index.storageId, async () => {
       this.checkNotDropped(index);
       const table = await this.table(index);
-      if (table) await withCommitRetries(() => table.delete(keyIn(keys)));
+      if (!table) return;
+      try {
+        await withCommitRetries(() => table.delete(keyIn(keys)));
+      } catch (error) {
+        this.hot?.uncertain(index.storageId, 'delete-failed');
+        throw error;
+      }
+      this.hot?.recordDelete(index, keys);
     });
   }
 
@@ -232,9 +266,17 @@ export class LanceVectorStore implements VectorStorePort {
   }
 
   async query(index: IndexRecord, request: QueryRequest): Promise<QueryHit[]> {
+    if (this.hot && !request.filter) {
+      const hits = this.hot.query(index, request.vector, request.topK);
+      if (hits && !request.metadata) return hits.map(({ key, distance }) => ({ key, distance }));
+      const answered = hits && (await withHotMetadata(hits, (keys) => this.get(index, keys, { data: false, metadata: true })));
+      if (answered) return answered;
+    }
     const table = await this.table(index);
     if (!table) return [];
-    return this.searcher.query(table, index, request);
+    const hits = await this.searcher.query(table, index, request);
+    this.hot?.consider(index);
+    return hits;
   }
 
   /** Where this store keeps its tables (for a maintenance worker process opening the same ones). */
@@ -252,6 +294,8 @@ export class LanceVectorStore implements VectorStorePort {
   /** Forgets what is cached about a table's indexes and filter counts (after maintenance changed them). */
   invalidate(storageId: string): void {
     this.searcher.invalidate(storageId);
+    // A maintenance commit (index, compaction) keeps the rows: the hot index stays; it may be due now.
+    this.hot?.noteCommit(storageId);
   }
 
   // ---- Maintenance (lambdas/maintenance) and status (bin/status.ts) ----
@@ -290,6 +334,8 @@ export class LanceVectorStore implements VectorStorePort {
           if (best === undefined || id > best.id) keep.set(row.key as string, { id, row });
         }
         if (rows.length === keep.size) return 0;
+        // Rows removed outside PutVectors/DeleteVectors: a hot index (which refuses duplicates) cannot follow.
+        this.hot?.uncertain(index.storageId, 'duplicates-removed');
         await withCommitRetries(() => table.delete(`${keyIn(batch)} AND _rowid NOT IN (${[...keep.values()].map((k) => k.id).join(', ')})`));
         if ((await table.version()) !== before + 1) {
           const left = new Set(((await table.query().where(keyIn(batch)).select(['key']).toArray()) as Row[]).map((r) => r.key as string));
@@ -356,6 +402,7 @@ export class LanceVectorStore implements VectorStorePort {
   }
 
   async close(): Promise<void> {
+    this.hot?.close();
     this.maintenanceState.close();
     this.writeLock.close();
     const tables = [...this.tables.values()];

@@ -37,6 +37,10 @@ export interface GroupWriter {
   /** Builds the Arrow table of a batch (for the rows a group has to split or merge). */
   build(batch: VectorBatch): arrow.Table;
   dimension: number;
+  /** Inside the lock, right after a commit succeeded: the requests' batches it wrote, in order (the hot index's delta). */
+  committed?(batches: readonly VectorBatch[]): void;
+  /** Inside the lock, after a commit failed: what it left is unknown (the hot index is dropped). */
+  failed?(): void;
 }
 
 export class PutQueue {
@@ -86,8 +90,10 @@ export class PutQueue {
   private async commitGroup(group: Entry[], writer: GroupWriter): Promise<void> {
     try {
       await writeRows(group, writer);
+      writer.committed?.(group.map((e) => e.batch));
       for (const e of group) e.done = true;
     } catch (error) {
+      writer.failed?.();
       if (group.length === 1) {
         group[0].done = true;
         group[0].error = error;
@@ -98,7 +104,9 @@ export class PutQueue {
       for (const e of group) {
         try {
           await writeRows([e], writer);
+          writer.committed?.([e.batch]);
         } catch (own) {
+          writer.failed?.();
           e.error = own;
         }
         e.done = true;

@@ -1,0 +1,193 @@
+// One table's hot index: an HNSW snapshot of the table at version V (usearch, memory-mapped from
+// the files snapshot-build.ts wrote) plus the delta of every write this process committed since V.
+// A query is the ANN search over the snapshot without the keys the delta touched, merged with an
+// exact search over the delta's vectors: what LanceDB would answer, modulo the ANN's recall.
+import { readFile } from 'node:fs/promises';
+import type { Index, MetricKind } from 'usearch';
+import type { Metadata } from '../../core/ports';
+
+// Loaded on first use, by a name bundlers do not follow: Lambda bundles (where the hot index is
+// off) neither carry nor load the native module.
+const USEARCH = 'usearch';
+const usearch = (): typeof import('usearch') => require(USEARCH) as typeof import('usearch');
+
+export interface HotHit {
+  key: string;
+  distance: number;
+  /** Set for hits from the delta (the write's own metadata; undefined when it had none). */
+  fromDelta?: { metadata?: Metadata };
+}
+
+export type HotMetric = 'l2sq' | 'cos';
+
+/** Keys by label, as the .keys file stores them (decoded on demand: only hits are ever decoded). */
+class KeyTable {
+  private readonly decoder = new TextDecoder();
+  private readonly offsets: Uint32Array;
+  private readonly bytes: Uint8Array;
+  readonly rows: number;
+  readonly byteLength: number;
+
+  constructor(file: Buffer) {
+    const rows = file.readUInt32LE(0);
+    // Copy to an aligned buffer (a Buffer from readFile may sit at any offset of a pool).
+    const header = new Uint32Array(rows + 2);
+    Buffer.from(header.buffer).set(file.subarray(0, 4 * (rows + 2)));
+    this.offsets = header.subarray(1);
+    this.bytes = file.subarray(4 * (rows + 2));
+    this.rows = rows;
+    this.byteLength = file.length;
+  }
+
+  key(label: number): string {
+    return this.decoder.decode(this.bytes.subarray(this.offsets[label], this.offsets[label + 1]));
+  }
+}
+
+export class HotSnapshot {
+  private constructor(
+    private readonly index: Index,
+    private readonly keys: KeyTable,
+    readonly metric: HotMetric,
+    readonly bytes: number,
+  ) {}
+
+  get rows(): number {
+    return this.keys.rows;
+  }
+
+  /** Maps the index file (no copy, no parse: the main thread is not blocked) and reads the keys. */
+  static async open(base: string, dimension: number, metric: HotMetric, m: number, ef: number): Promise<HotSnapshot> {
+    const keys = new KeyTable(await readFile(`${base}.keys`));
+    const index = new (usearch().Index)({ dimensions: dimension, metric: metric as MetricKind, quantization: 'f32' as never, connectivity: m, expansion_add: 0, expansion_search: ef, multi: false });
+    index.view(`${base}.usearch`);
+    if (index.size() !== keys.rows) throw new Error(`hot snapshot ${base}: ${index.size()} vectors for ${keys.rows} keys`);
+    return new HotSnapshot(index, keys, metric, keys.rows * (dimension * 4 + 2 * m * 4 + 32) + keys.byteLength);
+  }
+
+  /** The `want` nearest labels as [key, raw distance] (l2sq or 1 − cos), nearest first. */
+  search(vector: Float32Array, want: number): { key: string; raw: number }[] {
+    if (this.rows === 0 || want === 0) return [];
+    const found = this.index.search(vector, Math.min(want, this.rows), 1);
+    const out: { key: string; raw: number }[] = [];
+    for (let i = 0; i < found.keys.length; i++) out.push({ key: this.keys.key(Number(found.keys[i])), raw: found.distances[i] });
+    return out;
+  }
+}
+
+/**
+ * Writes since the snapshot's version: per key touched, its last vector (a slot of one contiguous
+ * matrix, searched exactly by usearch's native brute force) or its deletion.
+ */
+export class HotDelta {
+  /** Per key touched: its live slot, or -1 when deleted. */
+  private readonly slots = new Map<string, number>();
+  private matrix: Float32Array;
+  private slotKeys: (string | undefined)[] = [];
+  private slotMetadata: (Metadata | undefined)[] = [];
+  private dead = 0;
+
+  constructor(private readonly dimension: number) {
+    this.matrix = new Float32Array(16 * dimension);
+  }
+
+  /** Keys touched since the snapshot. */
+  get size(): number {
+    return this.slots.size;
+  }
+
+  private get used(): number {
+    return this.slotKeys.length;
+  }
+
+  private retire(key: string): void {
+    const slot = this.slots.get(key);
+    if (slot !== undefined && slot >= 0) {
+      this.slotKeys[slot] = undefined;
+      this.slotMetadata[slot] = undefined;
+      this.dead++;
+    }
+  }
+
+  put(key: string, vector: Float32Array, metadata: Metadata | undefined): void {
+    this.retire(key);
+    if (this.dead > 64 && this.dead > this.used / 2) this.compact();
+    if ((this.used + 1) * this.dimension > this.matrix.length) {
+      const grown = new Float32Array(this.matrix.length * 2);
+      grown.set(this.matrix.subarray(0, this.used * this.dimension));
+      this.matrix = grown;
+    }
+    this.matrix.set(vector, this.used * this.dimension);
+    this.slots.set(key, this.used);
+    this.slotKeys.push(key);
+    this.slotMetadata.push(metadata);
+  }
+
+  delete(key: string): void {
+    this.retire(key);
+    this.slots.set(key, -1);
+  }
+
+  touched(key: string): boolean {
+    return this.slots.has(key);
+  }
+
+  /** Drops the slots of overwritten and deleted keys. */
+  private compact(): void {
+    const keys: string[] = [];
+    const metadata: (Metadata | undefined)[] = [];
+    let to = 0;
+    for (let from = 0; from < this.used; from++) {
+      const key = this.slotKeys[from];
+      if (key === undefined) continue;
+      this.matrix.copyWithin(to * this.dimension, from * this.dimension, (from + 1) * this.dimension);
+      this.slots.set(key, to++);
+      keys.push(key);
+      metadata.push(this.slotMetadata[from]);
+    }
+    this.slotKeys = keys;
+    this.slotMetadata = metadata;
+    this.dead = 0;
+  }
+
+  /** Exact search over the delta's live vectors (raw distances: l2sq or 1 − cos). */
+  search(vector: Float32Array, k: number, metric: HotMetric): { key: string; raw: number; metadata?: Metadata }[] {
+    const live = this.used - this.dead;
+    if (live === 0) return [];
+    const want = Math.min(this.used, k + this.dead);
+    const found = usearch().exactSearch(this.matrix.subarray(0, this.used * this.dimension), vector, this.dimension, want, metric as MetricKind, 1) as { keys: BigUint64Array; distances: Float32Array };
+    const hits: { key: string; raw: number; metadata?: Metadata }[] = [];
+    for (let i = 0; i < found.keys.length && hits.length < k; i++) {
+      const slot = Number(found.keys[i]);
+      const key = this.slotKeys[slot];
+      if (key !== undefined) hits.push({ key, raw: found.distances[i], metadata: this.slotMetadata[slot] });
+    }
+    return hits;
+  }
+}
+
+function byRawThenKey(a: { raw: number; key: string }, b: { raw: number; key: string }): number {
+  return a.raw - b.raw || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** The merged top-K of snapshot ∖ delta keys and the delta, in S3's distances (euclidean: √l2sq). */
+export function hotQuery(snapshot: HotSnapshot, delta: HotDelta, vector: Float32Array, k: number): HotHit[] {
+  const excluded = delta.size;
+  // The snapshot hits the delta overrides are dropped: ask for enough to be left with k.
+  let want = excluded === 0 ? k : k + Math.min(excluded, k);
+  let kept: { key: string; raw: number; metadata?: Metadata; fromDelta?: boolean }[] = [];
+  for (;;) {
+    const found = snapshot.search(vector, want);
+    kept = found.filter((hit) => !delta.touched(hit.key));
+    if (kept.length >= k || found.length < Math.min(want, snapshot.rows) || want >= snapshot.rows || want >= k + excluded) break;
+    want = k + excluded;
+  }
+  const merged = [...kept.slice(0, k), ...delta.search(vector, k, snapshot.metric).map((h) => ({ ...h, fromDelta: true }))];
+  merged.sort(byRawThenKey);
+  const euclidean = snapshot.metric === 'l2sq';
+  return merged.slice(0, k).map((h) => ({
+    key: h.key,
+    distance: euclidean ? Math.sqrt(Math.max(0, h.raw)) : h.raw,
+    ...(h.fromDelta ? { fromDelta: { metadata: h.metadata } } : {}),
+  }));
+}

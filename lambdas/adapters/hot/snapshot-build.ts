@@ -1,0 +1,131 @@
+// Builds a hot index snapshot off the main thread: a worker_thread reads the table at one version
+// (key + vector columns), builds a usearch HNSW over it, and saves the index, the keys and a marker
+// file (written last: a snapshot without it is incomplete) under <data>/vectors/_hot/, mode 0600.
+// The worker is plain JavaScript evaluated from a string, so it runs the same under tsx, jest and
+// the esbuild bundle (no worker file to ship); it loads the two native modules by resolved path.
+import { Worker } from 'node:worker_threads';
+
+export interface BuildRequest {
+  uri: string;
+  storageOptions?: Record<string, string>;
+  storageId: string;
+  version: number;
+  dimension: number;
+  metric: 'l2sq' | 'cos';
+  m: number;
+  efConstruction: number;
+  ef: number;
+  threads: number;
+  /** Path prefix of the snapshot's files (.usearch, .keys, .json). */
+  base: string;
+  /** Refuse (and say so) above this many rows: the table outgrew the memory budget. */
+  maxRows: number;
+}
+
+export type BuildResult =
+  | { ok: true; rows: number; keyBytes: number; readMs: number; buildMs: number }
+  | { ok: false; reason: 'duplicates' | 'too-large' | 'error'; message: string };
+
+const WORKER_SOURCE = String.raw`
+const { parentPort, workerData: w } = require('node:worker_threads');
+const fs = require('node:fs');
+(async () => {
+  const lancedb = require(w.lancedbPath);
+  const { Index } = require(w.usearchPath);
+  const t0 = Date.now();
+  const db = await lancedb.connect(w.uri, { storageOptions: w.storageOptions });
+  const table = await db.openTable(w.storageId);
+  try {
+    await table.checkout(w.version);
+    const n = await table.countRows();
+    if (n > w.maxRows) return parentPort.postMessage({ ok: false, reason: 'too-large', message: n + ' rows' });
+    const dim = w.dimension;
+    const vectors = new Float32Array(n * dim);
+    const encoder = new TextEncoder();
+    const seen = new Set();
+    const encoded = [];
+    let row = 0, keyBytes = 0;
+    for await (const batch of await table.query().select(['key', 'vector']).execute()) {
+      const keys = batch.getChild('key');
+      const column = batch.getChild('vector');
+      for (const d of column.data) {
+        const c = d.children[0];
+        const start = (d.offset * dim) + c.offset;
+        if (row + d.length > n) throw new Error('the table grew while read at a fixed version');
+        vectors.set(c.values.subarray(start, start + d.length * dim), row * dim + 0);
+        row += d.length;
+      }
+      for (let i = 0; i < batch.numRows; i++) {
+        const key = keys.get(i);
+        if (seen.has(key)) return parentPort.postMessage({ ok: false, reason: 'duplicates', message: 'key stored twice: ' + key });
+        seen.add(key);
+        const bytes = encoder.encode(key);
+        encoded.push(bytes);
+        keyBytes += bytes.length;
+      }
+    }
+    if (row !== n || encoded.length !== n) throw new Error('read ' + row + ' rows of ' + n);
+    const readMs = Date.now() - t0;
+    const index = new Index({ dimensions: dim, metric: w.metric, quantization: 'f32', connectivity: w.m, expansion_add: w.efConstruction, expansion_search: w.ef, multi: false });
+    const labels = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) labels[i] = BigInt(i);
+    // In chunks, yielding between them: a worker stuck in one long native call cannot be terminated
+    // (a closing server would wait for the whole build).
+    for (let s = 0; s < n; s += 2000) {
+      const e = Math.min(n, s + 2000);
+      index.add(labels.subarray(s, e), vectors.subarray(s * dim, e * dim), w.threads);
+      await new Promise((r) => setImmediate(r));
+    }
+    const buildMs = Date.now() - t0 - readMs;
+    // Keys file: n (u32), n + 1 offsets (u32), then the UTF-8 bytes of every key in label order.
+    const keysFile = Buffer.alloc(4 * (n + 2) + keyBytes);
+    const offsets = new Uint32Array(keysFile.buffer, keysFile.byteOffset, n + 2);
+    offsets[0] = n;
+    let at = 0;
+    encoded.forEach((bytes, i) => { offsets[i + 1] = at; keysFile.set(bytes, 4 * (n + 2) + at); at += bytes.length; });
+    offsets[n + 1] = at;
+    const write = (suffix, write) => { const tmp = w.base + suffix + '.' + process.pid + '.' + Math.random().toString(36).slice(2) + '.tmp'; write(tmp); fs.chmodSync(tmp, 0o600); fs.renameSync(tmp, w.base + suffix); };
+    write('.usearch', (p) => index.save(p));
+    write('.keys', (p) => fs.writeFileSync(p, keysFile, { mode: 0o600 }));
+    write('.json', (p) => fs.writeFileSync(p, JSON.stringify({ version: w.version, rows: n, dimension: dim, metric: w.metric, m: w.m, ef: w.ef }), { mode: 0o600 }));
+    parentPort.postMessage({ ok: true, rows: n, keyBytes, readMs, buildMs });
+  } finally {
+    table.close();
+    db.close();
+  }
+})().catch((error) => parentPort.postMessage({ ok: false, reason: 'error', message: String(error && error.stack || error) }));
+`;
+
+export interface RunningBuild {
+  result: Promise<BuildResult>;
+  /** Stops the worker (the server is closing); the result is then an error. */
+  cancel(): void;
+}
+
+/** Runs one build in a worker_thread; its result never rejects. */
+export function buildSnapshot(request: BuildRequest): RunningBuild {
+  let worker: Worker | undefined;
+  const result = new Promise<BuildResult>((resolve) => {
+    let settled = false;
+    const done = (result: BuildResult) => {
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    };
+    try {
+      worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { ...request, lancedbPath: require.resolve('@lancedb/lancedb'), usearchPath: require.resolve('usearch') },
+      });
+    } catch (error) {
+      return done({ ok: false, reason: 'error', message: String(error) });
+    }
+    worker.once('message', (outcome: BuildResult) => {
+      done(outcome);
+      void worker?.terminate();
+    });
+    worker.once('error', (error) => done({ ok: false, reason: 'error', message: String(error) }));
+    worker.once('exit', (code) => done({ ok: false, reason: 'error', message: `build worker exited (${code})` }));
+  });
+  return { result, cancel: () => void worker?.terminate() };
+}
