@@ -94,6 +94,14 @@ export function rssParts(pid: number): string {
   }
 }
 
+/** RssAnon minus V8's heapTotal from the last memory line: what native code (LanceDB, malloc) holds. */
+function nativeMb(pid: number, output: string): string {
+  const lines = output.split('\n').filter((l) => l.includes('"mem"'));
+  const anon = Number(/^(\d+)/.exec(rssParts(pid))?.[1]);
+  if (!lines.length || !Number.isFinite(anon)) return '-';
+  return String(Math.round(anon - JSON.parse(lines[lines.length - 1]).mem.heapTotal));
+}
+
 /** Descendant processes of `pid` (the maintenance worker). */
 export function descendants(pid: number): number[] {
   try {
@@ -179,12 +187,12 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const sample = (requests: number) => {
     const workers = descendants(pid).map(rssMb).filter((r) => r > 0);
-    const row = [requests, rssMb(pid), rssParts(pid), lastMem(server.output()), workers.length ? workers.join('+') : '-', Math.round((Date.now() - started) / 1000)].join('\t');
+    const row = [requests, rssMb(pid), rssParts(pid), nativeMb(pid, server.output()), lastMem(server.output()), workers.length ? workers.join('+') : '-', Math.round((Date.now() - started) / 1000)].join('\t');
     rows.push(row);
     console.log(row);
   };
   console.log(`# ${values.label || Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-  console.log('requests\trssMB\tanon/fileMB\theap used/total MB\tlanceCacheMB\tworkerMB\tseconds');
+  console.log('requests\trssMB\tanon/fileMB\tnativeMB\theap used/total MB\tlanceCacheMB\tworkerMB\tseconds');
   sample(0);
   try {
     for (let done = 0; done < cycles; done += every) {
