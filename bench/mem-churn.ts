@@ -32,8 +32,8 @@ export interface ChurnServer {
 }
 
 /** Starts `node --import tsx bin/server.ts` (so child.pid is the server itself) with `env` added. */
-export function startChurnServer(dataDir: string, env: Record<string, string | undefined> = {}): Promise<ChurnServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'server.ts'), '--port', '0', '--data-dir', dataDir], {
+export function startChurnServer(dataDir: string, env: Record<string, string | undefined> = {}, nodeArgs: string[] = []): Promise<ChurnServer> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bin', 'server.ts'), '--port', '0', '--data-dir', dataDir], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -163,6 +163,7 @@ async function main(): Promise<void> {
       label: { type: 'string', default: '' },
       steps: { type: 'string', default: 'put,query,list' },
       url: { type: 'string' },
+      'node-arg': { type: 'string', multiple: true, default: [] },
     },
   });
   const env: Record<string, string> = { S3V_MEM_LOG_MS: '1000', S3V_LOG_LEVEL: 'info', S3V_MAINT: values.maint === 'off' ? 'off' : 'on' };
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
     return;
   }
   const dataDir = mkdtempSync(join(tmpdir(), 's3v-mem-churn-'));
-  const server = await startChurnServer(dataDir, env);
+  const server = await startChurnServer(dataDir, env, values['node-arg']);
   const pid = server.child.pid!;
   const client = churnClient(server.url);
   const started = Date.now();
