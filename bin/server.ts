@@ -14,6 +14,8 @@ import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/local/roo
 import { logger } from '../lambdas/runtime/logger';
 import { consoleFromEnv } from '../lambdas/console/route';
 import { usage, VERSION } from './usage';
+import { startMemoryLog } from '../lambdas/local/mem-log';
+import { lanceCacheSettings } from '../lambdas/adapters/lance/cache-session';
 
 // Everything the server creates (catalog, vectors, keys) is readable by its own user only.
 process.umask(0o077);
@@ -109,6 +111,11 @@ async function main(): Promise<void> {
     throw new StartError(`Refusing to serve without authentication on ${host}: only loopback addresses may run with S3V_AUTH=off`, 2);
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StartError(`error: --port must be a number from 0 to 65535, not '${values.port}'`, 2);
+  try {
+    lanceCacheSettings();
+  } catch (error) {
+    throw new StartError(`error: ${(error as Error).message}`, 2);
+  }
   checkDataDir(dataDir);
   const root = authOff ? undefined : loadRootCredentials(dataDir);
   const service = await startConfiguredService({
@@ -121,6 +128,7 @@ async function main(): Promise<void> {
   }).catch((error) => {
     throw startFailure(error, host, port, dataDir);
   });
+  startMemoryLog();
   logger.info({ url: service.url, dataDir, region: config.region, accountId: config.accountId, auth: !authOff }, 'S3 Vectors endpoint ready');
   console.log(`open-s3vectors listening on ${service.url} (data in ${dataDir}, region ${config.region}, account ${config.accountId})`);
   if (process.env.S3V_CONSOLE !== 'off') console.log(`console: ${service.url}/console`);

@@ -10,6 +10,8 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { listen } from './listen';
+// Before dynalite is required: its Query/Scan streams close their LevelDB iterators through return().
+import './mem-dynalite-iterators';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

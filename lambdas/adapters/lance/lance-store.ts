@@ -15,6 +15,7 @@ import type {
   VectorStorePort,
 } from '../../core/ports';
 import { batchTable, tableSchema } from './arrow-batch';
+import { connectLance } from './cache-session';
 import { PutQueue } from './put-path';
 import {
   KEY_INDEX_NAME,
@@ -101,7 +102,7 @@ export class LanceVectorStore implements VectorStorePort {
   }
 
   private db(): Promise<lancedb.Connection> {
-    this.connection ??= lancedb.connect(this.options.uri, {
+    this.connection ??= connectLance(this.options.uri, {
       storageOptions: this.options.storageOptions,
       readConsistencyInterval: this.options.readConsistencySeconds,
     });
