@@ -89,6 +89,7 @@ export async function startS3Vectors(options: S3VectorsOptions = {}): Promise<S3
       storage: options.storage,
       maintenance: maintenanceOn,
       maintenanceConfig,
+      env,
     });
   } catch (error) {
     if (ownsData) rmSync(dataDir, { recursive: true, force: true });

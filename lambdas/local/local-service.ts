@@ -9,6 +9,9 @@ import type { ServiceConfig } from '../core/config';
 import type { Deps } from '../core/deps';
 import { authenticateStep, authorizeStep, cachedDecider, policyDocumentDeciderFor, sigv4Authenticator } from '../runtime/auth-steps';
 import type { LanceStoreOptions } from '../adapters/lance/lance-store';
+import { searchSettingsFromEnv } from '../adapters/lance/search-plan';
+import { bodyWorkerSettingsFromEnv } from './body-pool';
+import { httpSettingsFromEnv } from './listen';
 import type { MaintenanceConfig } from '../maintenance/config';
 import { runMaintenanceOnce, startMaintenanceLoop, type MaintenanceLoop } from '../maintenance/maintenance';
 import { createDeps } from '../runtime/deps';
@@ -34,6 +37,8 @@ export interface LocalServiceOptions {
   maintenance?: boolean;
   /** Maintenance thresholds; by default from the S3V_MAINT_* environment variables. */
   maintenanceConfig?: MaintenanceConfig;
+  /** S3V_* settings read by the server (search, HTTP, body workers, hot index); default process.env. */
+  env?: NodeJS.ProcessEnv;
   /** Routes served next to the API (the console), given what the API handlers run with. */
   extraRoutes?: (context: { deps: Deps; steps: PipelineSteps }) => ExtraRoute | undefined;
 }
@@ -67,6 +72,7 @@ export const CATALOG_TABLE = 's3vectors-catalog';
 
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
   const dataDir = resolve(options.dataDir);
+  const env = options.env ?? process.env;
   // Secrets live here (root credentials, the sealing key, the catalog): the owner only.
   privateDataDir(dataDir);
   mkdirSync(join(dataDir, 'vectors'), { recursive: true, mode: 0o700 });
@@ -86,13 +92,22 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       config: options.config,
       table: CATALOG_TABLE,
       dynamo: client,
-      storage: options.storage ?? { uri: join(dataDir, 'vectors') },
+      storage: { search: searchSettingsFromEnv(env), ...(options.storage ?? { uri: join(dataDir, 'vectors') }) },
       soleCatalogWriter: true,
+      env,
     });
     await deps.catalogTable.ensureTable();
     identities = new DynamoIdentityStore(client, CATALOG_TABLE, undefined, loadSecretSealer(dataDir));
     const steps = authSteps(options.config, identities, options.auth);
-    server = await startLocalServer({ deps, host: options.host, port: options.port, steps, extraRoutes: options.extraRoutes?.({ deps, steps }) });
+    server = await startLocalServer({
+      deps,
+      host: options.host,
+      port: options.port,
+      steps,
+      http: httpSettingsFromEnv(env),
+      bodyWorkers: bodyWorkerSettingsFromEnv(env),
+      extraRoutes: options.extraRoutes?.({ deps, steps }),
+    });
   } catch (error) {
     // Nothing half-started stays behind (the catalog socket, LevelDB's lock) when the port is taken.
     client.destroy();

@@ -17,6 +17,8 @@ export interface RuntimeSettings {
   storage: LanceStoreOptions;
   /** Cache bucket and index records in process: only where this process is the catalog's one writer. */
   soleCatalogWriter?: boolean;
+  /** Where S3V_HOT_* are read (the sole writer's hot indexes); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function createDeps(settings: RuntimeSettings): Deps & { catalogTable: DynamoCatalog } {
@@ -29,7 +31,7 @@ export function createDeps(settings: RuntimeSettings): Deps & { catalogTable: Dy
     catalogTable,
     // The hot in-memory index needs every commit of a table to happen in this process: the local
     // server's own folder only (the store checks the storage too), never Lambda or a shared service.
-    store: new LanceVectorStore(settings.storage, settings.soleCatalogWriter ? hotSettingsFromEnv() : undefined),
+    store: new LanceVectorStore(settings.storage, settings.soleCatalogWriter ? hotSettingsFromEnv(settings.env) : undefined),
     cursors: new Cursors(catalog, settings.config.cursorTtlSeconds, now),
     now,
   };
