@@ -4,7 +4,7 @@
 // answered at once with the model's retryable ServiceUnavailableException (503), the rest of its
 // body dropped. Against `bin/server.ts` in a child process (its own RSS), cap 64 MiB (~5 bodies):
 // every request is answered, some with the 503, the peak RSS stays bounded, and the SDK (which
-// retries 503) gets a real 13 MB PutVectors through while a flood is on. Fails without the cap:
+// retries 503) gets a real 13 MB PutVectors through a full budget once the flood is answered. Fails without the cap:
 // no 503 at all, and the peak passes the bound.
 import { CreateIndexCommand, CreateVectorBucketCommand, GetVectorsCommand, PutVectorsCommand } from '@aws-sdk/client-s3vectors';
 import { createHash } from 'node:crypto';
@@ -125,17 +125,24 @@ test('a flood of large bodies: each answered, the excess with a retryable 503, m
   expect(peak - before).toBeLessThan(400);
 });
 
-test('the SDK retries the 503 and its real 13 MB PutVectors gets through a flood', async () => {
+test('the SDK retries the 503 and its real 13 MB PutVectors gets through once the flood is answered', async () => {
   const c = client(server.url, 10);
   try {
     const mine = vectors(1);
-    const flood = Promise.all(Array.from({ length: FLOOD }, () => send(server.url, badHeaders, badBody)));
-    // Let the flood take the budget first.
-    await new Promise((r) => setTimeout(r, 300));
-    const put = await c.send(new PutVectorsCommand({ vectorBucketName: BUCKET, indexName: INDEX, vectors: mine }));
+    // The budget full: bodies held but for their last byte; the excess answered 503 at once.
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    let answered = 0;
+    const flood = Promise.all(Array.from({ length: FLOOD }, () => send(server.url, badHeaders, badBody, hold).finally(() => answered++)));
+    for (let i = 0; i < 100 && answered < FLOOD - CAP / badBody.length; i++) await new Promise((r) => setTimeout(r, 100));
+    const put = c.send(new PutVectorsCommand({ vectorBucketName: BUCKET, indexName: INDEX, vectors: mine }));
+    setTimeout(release, 1500);
+    const done = await put;
     const answers = await flood;
-    console.log(JSON.stringify({ attempts: put.$metadata.attempts, flood503: answers.filter((a) => a.status === 503).length }));
-    expect(put.$metadata.httpStatusCode).toBe(200);
+    console.log(JSON.stringify({ attempts: done.$metadata.attempts, retryDelayMs: done.$metadata.totalRetryDelay, flood503: answers.filter((a) => a.status === 503).length }));
+    expect(done.$metadata.httpStatusCode).toBe(200);
+    // Refused at first (the budget was full), then through on a retry.
+    expect(done.$metadata.attempts).toBeGreaterThan(1);
     const got = await c.send(new GetVectorsCommand({ vectorBucketName: BUCKET, indexName: INDEX, keys: ['k0', 'k499'], returnData: true }));
     const byKey = new Map(got.vectors!.map((v) => [v.key, v.data!.float32!]));
     expect(Array.from(byKey.get('k0')!)).toEqual(Array.from(Float32Array.from(mine[0].data.float32)));
