@@ -1,6 +1,6 @@
 // Binds a server (port 0: any free one) and resolves to the address it got; bounds its connections.
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export async function listen(server: Server, port = 0, host = '127.0.0.1'): Promise<AddressInfo> {
@@ -20,6 +20,12 @@ export interface HttpSettings {
   requestTimeoutMs: number;
   /** How long an idle keep-alive connection stays open (longer than the SDKs' idle sockets live). */
   keepAliveTimeoutMs: number;
+  /** The slowest a request body may arrive, averaged since its headers, in bytes/s (0: no floor). */
+  minBodyBytesPerSecond: number;
+  /** How long a body may average below that floor before it is cut (at the limit, see limitConnections). */
+  bodyRateGraceMs: number;
+  /** Request-body bytes being received or handled at once, at most; past it a request is refused (503). */
+  maxBodyBytesInFlight: number;
 }
 
 /** The soft limit on open files (Linux), if it can be read. */
@@ -37,21 +43,28 @@ export function defaultMaxConnections(fileLimit = openFileLimit()): number {
   return fileLimit === undefined ? 10_000 : Math.max(16, Math.min(10_000, Math.floor(fileLimit / 2)));
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1, got '${raw}'`);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number ≥ ${min}, got '${raw}'`);
   return value;
 }
 
-/** S3V_MAX_CONNECTIONS, S3V_HEADERS_TIMEOUT_MS, S3V_REQUEST_TIMEOUT_MS, S3V_KEEP_ALIVE_TIMEOUT_MS. */
+/**
+ * S3V_MAX_CONNECTIONS, S3V_HEADERS_TIMEOUT_MS, S3V_REQUEST_TIMEOUT_MS, S3V_KEEP_ALIVE_TIMEOUT_MS,
+ * S3V_MIN_BODY_BYTES_PER_SECOND, S3V_BODY_RATE_GRACE_MS, S3V_MAX_BODY_BYTES_IN_FLIGHT.
+ */
 export function httpSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): HttpSettings {
   return {
-    maxConnections: positiveInt(env, 'S3V_MAX_CONNECTIONS', defaultMaxConnections()),
-    headersTimeoutMs: positiveInt(env, 'S3V_HEADERS_TIMEOUT_MS', 60_000),
-    requestTimeoutMs: positiveInt(env, 'S3V_REQUEST_TIMEOUT_MS', 600_000),
-    keepAliveTimeoutMs: positiveInt(env, 'S3V_KEEP_ALIVE_TIMEOUT_MS', 65_000),
+    maxConnections: wholeNumber(env, 'S3V_MAX_CONNECTIONS', defaultMaxConnections()),
+    headersTimeoutMs: wholeNumber(env, 'S3V_HEADERS_TIMEOUT_MS', 60_000),
+    requestTimeoutMs: wholeNumber(env, 'S3V_REQUEST_TIMEOUT_MS', 600_000),
+    keepAliveTimeoutMs: wholeNumber(env, 'S3V_KEEP_ALIVE_TIMEOUT_MS', 65_000),
+    // 1 KiB/s is below any real link (dial-up is ~7 KB/s): only a body sent on purpose this slowly is cut.
+    minBodyBytesPerSecond: wholeNumber(env, 'S3V_MIN_BODY_BYTES_PER_SECOND', 1024, 0),
+    bodyRateGraceMs: wholeNumber(env, 'S3V_BODY_RATE_GRACE_MS', 10_000),
+    maxBodyBytesInFlight: wholeNumber(env, 'S3V_MAX_BODY_BYTES_IN_FLIGHT', 256 * 1024 * 1024),
   };
 }
 
@@ -64,27 +77,79 @@ export function serverOptions(settings: HttpSettings): { headersTimeout: number;
   };
 }
 
+export interface ConnectionLimits {
+  max: number;
+  minBodyBytesPerSecond?: number;
+  bodyRateGraceMs?: number;
+  /** Answers a request whose body is cut for being too slow (the socket is closed after it). */
+  answerSlowBody?: (res: ServerResponse) => void;
+}
+
+/** A request whose body is still arriving: when its headers were read, and the socket's byte count then. */
+interface Receiving {
+  req: IncomingMessage;
+  res: ServerResponse;
+  sinceMs: number;
+  bytesBefore: number;
+}
+
+// A body less than this far behind the floor may simply be in flight: never evicted for it.
+const EVICT_MIN_BEHIND_MS = 250;
+const RATE_CHECK_MS = 1000;
+
 /**
  * Keeps at most `max` connections open. Node's own `server.maxConnections` would drop every
  * newcomer once idle connections fill the slots; here a newcomer closes one to make room: first a
- * connection that never sent a request (the oldest), else the keep-alive one idle the longest. A
- * newcomer is dropped only when every connection is busy with a request.
+ * connection that never sent a request (the oldest), else the keep-alive one idle the longest, else
+ * the one whose body is furthest behind the minimum rate (a body trickled in on purpose holds a
+ * slot for the whole request timeout, and its signature is checked only once it has all arrived).
+ * A newcomer is dropped only when every connection is busy with a request at a fair pace.
+ * Apart from the limit, a body still below the minimum rate after the grace period is cut.
+ * Bytes are counted on the socket (`bytesRead`), so the request stream is left untouched.
  */
-export function limitConnections(server: Server, max: number): void {
+export function limitConnections(server: Server, limits: ConnectionLimits): void {
+  const { max, minBodyBytesPerSecond: floor = 0, bodyRateGraceMs: graceMs = 10_000 } = limits;
   const open = new Set<Socket>();
   // Sets keep insertion order: the first is the oldest.
   const unused = new Set<Socket>();
   const idle = new Set<Socket>();
   const active = new Map<Socket, number>();
+  const receiving = new Map<Socket, Receiving>();
   const forget = (socket: Socket) => {
     open.delete(socket);
     unused.delete(socket);
     idle.delete(socket);
     active.delete(socket);
+    receiving.delete(socket);
+  };
+  /** Bytes this body is behind the floor (negative: ahead of it); undefined once it has all arrived. */
+  const behind = (socket: Socket, entry: Receiving, now: number): number | undefined => {
+    if (entry.req.complete || socket.destroyed) {
+      receiving.delete(socket);
+      return undefined;
+    }
+    return (floor * (now - entry.sinceMs)) / 1000 - (socket.bytesRead - entry.bytesBefore);
+  };
+  const slowest = (): Socket | undefined => {
+    if (floor === 0) return undefined;
+    const now = Date.now();
+    let victim: Socket | undefined;
+    let most = (floor * EVICT_MIN_BEHIND_MS) / 1000;
+    for (const [socket, entry] of receiving) {
+      const owed = behind(socket, entry, now);
+      if (owed !== undefined && owed >= most) [victim, most] = [socket, owed];
+    }
+    return victim;
+  };
+  const cut = (socket: Socket, entry: Receiving) => {
+    receiving.delete(socket);
+    if (entry.res.headersSent || !limits.answerSlowBody) return void socket.destroy();
+    entry.res.once('finish', () => socket.destroy());
+    limits.answerSlowBody(entry.res);
   };
   server.on('connection', (socket: Socket) => {
     if (open.size >= max) {
-      const victim = unused.values().next().value ?? idle.values().next().value;
+      const victim = unused.values().next().value ?? idle.values().next().value ?? slowest();
       if (victim === undefined) {
         socket.destroy();
         return;
@@ -96,13 +161,15 @@ export function limitConnections(server: Server, max: number): void {
     unused.add(socket);
     socket.once('close', () => forget(socket));
   });
-  server.on('request', (req, res) => {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     if (!open.has(socket)) return;
     unused.delete(socket);
     idle.delete(socket);
     active.set(socket, (active.get(socket) ?? 0) + 1);
+    if (!req.complete) receiving.set(socket, { req, res, sinceMs: Date.now(), bytesBefore: socket.bytesRead });
     res.once('close', () => {
+      if (receiving.get(socket)?.req === req) receiving.delete(socket);
       if (!open.has(socket)) return;
       const left = (active.get(socket) ?? 1) - 1;
       if (left > 0) active.set(socket, left);
@@ -112,4 +179,16 @@ export function limitConnections(server: Server, max: number): void {
       }
     });
   });
+  if (floor === 0) return;
+  // The floor on every body, limit or not: past the grace period, a body averaging below it is cut.
+  const check = setInterval(() => {
+    const now = Date.now();
+    for (const [socket, entry] of receiving) {
+      if (now - entry.sinceMs < graceMs) continue;
+      const owed = behind(socket, entry, now);
+      if (owed !== undefined && owed > 0) cut(socket, entry);
+    }
+  }, RATE_CHECK_MS);
+  check.unref();
+  server.once('close', () => clearInterval(check));
 }

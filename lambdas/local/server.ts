@@ -10,6 +10,7 @@ import { makeHandler, type PipelineSteps } from '../runtime/pipeline';
 import { errorResult } from '../runtime/event-codec';
 import { ProtocolError } from '../core/errors';
 import { route } from './router';
+import { BodyBudget, overloadedResult } from './body-budget';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -42,25 +43,51 @@ export interface RunningServer {
 
 /** A body over the limit: read to the end and dropped, so the client gets to read our 413. */
 class BodyTooLarge extends Error {}
+/** Past the budget of body bytes in flight: answered at once, the rest of the body dropped. */
+class BodyOverBudget extends Error {}
 
 // Past this much of an oversized body, stop draining it and cut the connection.
 const MAX_DRAIN_BYTES = 256 * 1024 * 1024;
 
-/** The body as the socket delivered it, in pieces (joined only where needed). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer[]> {
+/**
+ * The body as the socket delivered it, in pieces (joined only where needed). Its bytes are held in
+ * the budget as they arrive (`held` says how much), not as declared: a client that declares 20 MiB
+ * and sends nothing holds nothing. A body that does not fit with what is held now is refused at
+ * once; one that stops fitting as it arrives is refused then.
+ */
+function readBody(req: IncomingMessage, limit: number, budget: BodyBudget, held: { bytes: number }): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const declared = Number(req.headers['content-length']);
     let tooLarge = Number.isFinite(declared) && declared > limit;
+    let dropped = false;
+    const hold = (bytes: number) => {
+      if (!budget.take(bytes, held.bytes)) return false;
+      held.bytes += bytes;
+      return true;
+    };
+    if (!tooLarge && declared > 0 && !budget.fits(declared)) {
+      req.resume();
+      return reject(new BodyOverBudget());
+    }
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (dropped) return;
       if (size > limit && !tooLarge) {
         tooLarge = true;
         chunks.length = 0;
+        budget.give(held.bytes);
+        held.bytes = 0;
       }
-      if (!tooLarge) chunks.push(chunk);
-      else if (size > MAX_DRAIN_BYTES) {
+      if (!tooLarge) {
+        if (size > held.bytes && !hold(size - held.bytes)) {
+          dropped = true;
+          chunks.length = 0;
+          return reject(new BodyOverBudget());
+        }
+        chunks.push(chunk);
+      } else if (size > MAX_DRAIN_BYTES) {
         req.destroy();
         reject(new BodyTooLarge());
       }
@@ -76,6 +103,17 @@ function tooLargeResult(limit: number): APIGatewayProxyResult {
     'ValidationException',
     413,
     `Request Too Long: the request body is larger than ${limit} bytes (${(limit / 1048576).toFixed(0)} MiB), the most a request may carry`,
+  );
+  const result = errorResult(error, randomUUID());
+  return { ...result, headers: { ...result.headers, connection: 'close' } };
+}
+
+/** A body cut for arriving below the minimum rate: the model's (retryable) timeout error. */
+function slowBodyResult(floor: number, graceMs: number): APIGatewayProxyResult {
+  const error = new ProtocolError(
+    'RequestTimeoutException',
+    408,
+    `Your request body arrived too slowly: less than ${floor} bytes per second over ${Math.round(graceMs / 1000)} seconds. Retry your request.`,
   );
   const result = errorResult(error, randomUUID());
   return { ...result, headers: { ...result.headers, connection: 'close' } };
@@ -166,7 +204,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
   );
   const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024;
   const http = { ...httpSettingsFromEnv(), ...options.http };
+  const budget = new BodyBudget(http.maxBodyBytesInFlight);
   const server = createServer(serverOptions(http), async (req, res) => {
+    const held = { bytes: 0 };
     try {
       if (options.extraRoutes && (await options.extraRoutes(req, res))) return;
       const url = req.url ?? '/';
@@ -181,8 +221,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       }
       let body: Buffer[];
       try {
-        body = await readBody(req, maxBodyBytes);
+        body = await readBody(req, maxBodyBytes, budget, held);
       } catch (error) {
+        if (error instanceof BodyOverBudget) {
+          // Answered at once; Node reads the rest of the body and drops it, so the connection stays usable.
+          if (!res.headersSent && !req.socket.destroyed) send(res, overloadedResult());
+          return;
+        }
         if (!(error instanceof BodyTooLarge)) throw error;
         if (!res.headersSent && !req.socket.destroyed) send(res, tooLargeResult(maxBodyBytes));
         return;
@@ -201,10 +246,17 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
     } catch (error) {
       const failure = error instanceof ProtocolError ? error : new ProtocolError('InternalServerException', 500, 'Internal error');
       if (!res.headersSent) send(res, errorResult(failure, randomUUID()));
+    } finally {
+      budget.give(held.bytes);
     }
   });
   server.keepAliveTimeout = http.keepAliveTimeoutMs;
-  limitConnections(server, http.maxConnections);
+  limitConnections(server, {
+    max: http.maxConnections,
+    minBodyBytesPerSecond: http.minBodyBytesPerSecond,
+    bodyRateGraceMs: http.bodyRateGraceMs,
+    answerSlowBody: (res) => send(res, slowBodyResult(http.minBodyBytesPerSecond, http.bodyRateGraceMs)),
+  });
   const { port, address } = await listen(server, options.port, options.host);
   return {
     url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,

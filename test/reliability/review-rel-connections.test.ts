@@ -2,8 +2,9 @@
 // 1. An idle flood must not evict a legitimate slow uploader in the middle of its body (passes).
 // 2. Connections that started a request count as busy and are never evicted, and a request's body
 //    may take S3V_REQUEST_TIMEOUT_MS (600 s) to arrive: LIMIT unauthenticated connections that
-//    trickle a body one byte at a time hold every slot, and every other client is refused for
-//    10 minutes, renewably (fails: the finding this documents).
+//    trickle a body one byte at a time held every slot, and every other client was refused for
+//    10 minutes, renewably. Fixed by the minimum body rate (listen.ts): at the limit a newcomer
+//    closes the body furthest behind S3V_MIN_BODY_BYTES_PER_SECOND (fails without it).
 import { CreateVectorBucketCommand, ListVectorBucketsCommand, S3VectorsClient } from '@aws-sdk/client-s3vectors';
 import { connect, type Socket } from 'node:net';
 import { signedRequest } from '../helpers/raw';
