@@ -190,6 +190,7 @@ export class HotIndexes {
     const generation = entry.generation;
     entry.phase = 'checking';
     let next: Phase = 'waiting';
+    let recheck = false;
     try {
       const table = await this.host.table(entry.index);
       if (!table || generation !== entry.generation) return;
@@ -215,11 +216,20 @@ export class HotIndexes {
         entry.seenAt = now;
       }
       entry.nextCheckAt = now + this.settings.quietMs;
+      // Only waiting for quiet or for maintenance: look again by itself, so the index is ready
+      // for the first query after a settle, not built because of it. Too small or over budget:
+      // nothing to wait for (a write or a query looks again).
+      if (fits && stats.rows >= this.settings.minRows && !(quiet && settled)) recheck = true;
     } catch (error) {
       log.warn({ event: 'hot.check-failed', storageId: entry.index.storageId, err: error }, 'hot index check failed');
       entry.nextCheckAt = Date.now() + this.settings.quietMs * 6;
     } finally {
       if (generation === entry.generation && entry.phase === 'checking') entry.phase = next;
+      if (recheck && generation === entry.generation && entry.phase === 'waiting' && !this.closed) {
+        clearTimeout(entry.timer);
+        entry.timer = setTimeout(() => this.consider(entry.index), Math.max(0, entry.nextCheckAt - Date.now()) + 50);
+        entry.timer.unref();
+      }
     }
   }
 
