@@ -27,6 +27,8 @@ const config: MaintenanceConfig = {
   hnswEfConstruction: 100,
   // Old versions older than 2 s may go: what a prune keeps is then what the last 2 s wrote.
   keepVersionsSeconds: 2,
+  // Writes held at most 10 % of the time (the default, pinned: the bounds below depend on it).
+  lockedOptimizeMaxShare: 0.1,
 };
 
 let dir: string;
