@@ -5,8 +5,9 @@
 // Per index: read cheap statistics, decide (decide.ts), then run the due actions one by one. Every
 // action is a single Lance commit (create index, optimize), so writes and queries go on meanwhile
 // against the previous version, and a run that fails or is killed leaves the last committed version
-// as it was. Writes win every commit race: a compaction preempted by upserts or deletes is tried
-// once more, then backs off, and the new rows are folded in without it (a 'fold').
+// as it was. Writes win the commit races: a compaction preempted by upserts or deletes runs again
+// holding the index's write lock when it is short (actions.ts runOptimize), else it is tried once
+// more, then backs off, and the new rows are folded in without it (a 'fold').
 import { LanceVectorStore } from '../adapters/lance/lance-store';
 import type { TableStats } from '../adapters/lance/index-stats';
 import type { MaintenanceState } from '../adapters/lance/maintenance-state';
