@@ -30,16 +30,16 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const manifests = (root: string) => readdirSync(join(root, readdirSync(root).find((n) => n.endsWith('.lance') && !n.startsWith('_'))!, '_versions')).filter((n) => n.endsWith('.manifest')).length;
 
 /** Upserts existing keys back to back while one maintenance pass runs; its optimize and the writes' latencies. */
-async function underUpserts(config: MaintenanceConfig): Promise<{ optimize: IndexReport['actions'][number]; versionsBefore: number; versionsAfter: number; slowestWriteMs: number; writes: number; rows: number }> {
+async function underUpserts(config: MaintenanceConfig, optimizeMs = 100): Promise<{ optimize: IndexReport['actions'][number]; versionsBefore: number; versionsAfter: number; slowestWriteMs: number; writes: number; rows: number }> {
   const store = new LanceVectorStore({ uri: dir });
   try {
     const index = indexRecord('lock', DIM);
     await putAll(store, index, rows('k', 0, KEYS, DIM, 1), 2000);
     const deps = { catalog: memoryCatalog([index]) as never, store };
     await runMaintenanceOnce(deps, { config, catchUp: true });
-    // As after an optimize that lost to these writes a moment ago, after 0.1 s of work.
+    // As after an optimize that lost to these writes a moment ago, after optimizeMs of work.
     const state = await store.maintenanceState.read(index.storageId);
-    await store.maintenanceState.write(index.storageId, { ...state, compactContendedAt: Date.now(), optimizeMs: 100 });
+    await store.maintenanceState.write(index.storageId, { ...state, compactContendedAt: Date.now(), optimizeMs });
     let stop = false;
     let writes = 0;
     let slowest = 0;
@@ -80,6 +80,16 @@ test('a short optimize that loses to upserts commits holding the write lock, and
   expect(result.optimize.error).toBeUndefined();
   expect(result.optimize.lockedMs).toBeDefined();
   expect(result.versionsAfter).toBeLessThan(result.versionsBefore);
+  expect(result.rows).toBe(KEYS);
+});
+
+test('the write lock is let go after twice lockedOptimizeMaxSeconds, whatever the optimize is doing', async () => {
+  // Held 1 ms at most: the optimize goes on unlocked and then commits (lockedMs far below its
+  // duration) or loses to the writes, which only an unlocked optimize can.
+  const result = await underUpserts({ ...base, lockedOptimizeMaxSeconds: 0.0005 }, 0);
+  console.log(JSON.stringify(result));
+  if (result.optimize.error) expect(result.optimize.error).toMatch(/preempted|conflict|concurrent/i);
+  else expect(result.optimize.lockedMs!).toBeLessThan(result.optimize.ms / 2);
   expect(result.rows).toBe(KEYS);
 });
 
