@@ -1,6 +1,7 @@
 // Running one maintenance action: in the worker process (the local server) or in this one (the
 // Lambda, tests), once more right away when a concurrent write took its commit.
 import type { LanceVectorStore } from '../adapters/lance/lance-store';
+import type { MaintenanceState } from '../adapters/lance/maintenance-state';
 import type { IndexRecord } from '../core/ports';
 import { logger } from '../runtime/logger';
 import type { MaintenanceConfig } from './config';
@@ -87,4 +88,93 @@ export async function runWithRetry(store: LanceVectorStore, index: IndexRecord, 
     log.info({ event: 'maintenance.conflict-retry', storageId: index.storageId, action: action.kind }, `${action.kind} lost its commit to a concurrent write: trying once more`);
     await runAction(store, index, action, config, now(), worker);
   }
+}
+
+/** What an optimize did with the write lock: how long PutVectors waited for it. */
+export interface OptimizeRun {
+  /** Milliseconds the write lock was held (undefined: not taken). */
+  lockedMs?: number;
+}
+
+/**
+ * Optimize (compact, prune, fold). Under steady upserts of existing keys the compaction loses its
+ * commit every time, and optimize() stops there: no prune, so versions, fragments and the index
+ * files of every fold pile up until writes pause (LanceDB JS 0.39 has no prune-only call). So an
+ * optimize that lost, when it took at most lockedOptimizeMaxSeconds, runs again holding the
+ * index's write lock: writes wait that long (and commit as one group after), then it has nothing
+ * to lose its commit to. While writes contended lately (compactBackoffMaxSeconds) and the last
+ * optimize was short, it takes the lock at once rather than losing first (each lost compaction
+ * leaves its rewritten files to Lance's 7-day GC). A longer one keeps the old way: one more try,
+ * then back off and fold without compaction.
+ */
+export async function runOptimize(
+  store: LanceVectorStore,
+  index: IndexRecord,
+  action: Extract<Action, { kind: 'optimize' }>,
+  config: MaintenanceConfig,
+  now: () => number,
+  state: MaintenanceState,
+  worker?: MaintenanceWorker,
+): Promise<OptimizeRun> {
+  const maxMs = config.lockedOptimizeMaxSeconds * 1000;
+  const short = (ms: number | undefined) => maxMs > 0 && ms !== undefined && ms <= maxMs;
+  const contended = state.compactContendedAt !== undefined && now() - state.compactContendedAt < config.compactBackoffMaxSeconds * 1000;
+  if (!(contended && short(state.optimizeMs))) {
+    const t0 = now();
+    try {
+      await runAction(store, index, action, config, t0, worker);
+      state.optimizeMs = now() - t0;
+      return {};
+    } catch (error) {
+      // A lost optimize did all its work up to the commit: its duration is the locked one's estimate.
+      state.optimizeMs = now() - t0;
+      if (!isCommitConflict(error)) throw error;
+      state.compactContendedAt = now();
+      if (!short(state.optimizeMs)) {
+        log.info({ event: 'maintenance.conflict-retry', storageId: index.storageId, action: action.kind, ms: Math.round(state.optimizeMs) }, 'optimize lost its commit to a concurrent write and is too long to hold writes for: trying once more');
+        await runAction(store, index, action, config, now(), worker);
+        return {};
+      }
+    }
+  }
+  return lockedOptimize(store, index, action, config, now, state, worker, maxMs * 2);
+}
+
+async function lockedOptimize(
+  store: LanceVectorStore,
+  index: IndexRecord,
+  action: Action,
+  config: MaintenanceConfig,
+  now: () => number,
+  state: MaintenanceState,
+  worker: MaintenanceWorker | undefined,
+  holdMs: number,
+): Promise<OptimizeRun> {
+  let work: Promise<void> | undefined;
+  let timedOut = false;
+  const t0 = now();
+  let lockedAt = t0;
+  await store.withWriteLock(index, async () => {
+    lockedAt = now();
+    work = runAction(store, index, action, config, lockedAt, worker);
+    let timer: NodeJS.Timeout | undefined;
+    const released = new Promise<void>((resolve) => (timer = setTimeout(() => ((timedOut = true), resolve()), holdMs)));
+    try {
+      await Promise.race([work, released]);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+  const lockedMs = now() - lockedAt;
+  if (timedOut) {
+    // Writes go on; the optimize finishes unlocked (and most likely loses its commit again).
+    log.warn({ event: 'maintenance.lock-released', storageId: index.storageId, holdMs }, 'optimize held the write lock too long: writes resume');
+  }
+  try {
+    await work;
+  } finally {
+    state.optimizeMs = now() - lockedAt;
+  }
+  log.info({ event: 'maintenance.locked-optimize', storageId: index.storageId, lockedMs: Math.round(lockedMs), waitedMs: Math.round(lockedAt - t0) }, 'optimize ran holding the write lock');
+  return { lockedMs };
 }

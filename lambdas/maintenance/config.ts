@@ -28,6 +28,17 @@ export interface MaintenanceConfig {
    * twice as long after each further loss, up to this; new rows are folded in meanwhile without it.
    */
   compactBackoffMaxSeconds: number;
+  /**
+   * An optimize that lost its commit to concurrent writes runs again holding the index's write lock
+   * (PutVectors queue meanwhile and commit as one group after it) when it took at most this long;
+   * the lock is let go after twice this, whatever the optimize's state. 0: never hold writes.
+   */
+  lockedOptimizeMaxSeconds: number;
+  /**
+   * At most this share of the time in write-locked optimizes: after one that held writes for t, the
+   * next compaction waits t × (1 / share − 1), new rows folded in without it meanwhile.
+   */
+  lockedOptimizeMaxShare: number;
   /** BTREE index on `key` (GetVectors, DeleteVectors, the upsert's key match) from this many rows. */
   keyIndexMinRows: number;
   /** Table versions older than this are deleted (readers of older versions are long gone). */
@@ -50,6 +61,8 @@ export const DEFAULT_MAINTENANCE_CONFIG: MaintenanceConfig = {
   foldMaxAgeSeconds: 30,
   compactMinFragments: 32,
   compactBackoffMaxSeconds: 600,
+  lockedOptimizeMaxSeconds: 5,
+  lockedOptimizeMaxShare: 0.1,
   keyIndexMinRows: 10_000,
   keepVersionsSeconds: 300,
   vectorIndex: 'HNSW_SQ',
@@ -69,6 +82,8 @@ export const MAINTENANCE_ENV: Record<Exclude<keyof MaintenanceConfig, 'vectorInd
   foldMaxAgeSeconds: 'S3V_MAINT_FOLD_MAX_AGE_SECONDS',
   compactMinFragments: 'S3V_MAINT_COMPACT_MIN_FRAGMENTS',
   compactBackoffMaxSeconds: 'S3V_MAINT_COMPACT_BACKOFF_MAX_SECONDS',
+  lockedOptimizeMaxSeconds: 'S3V_MAINT_LOCKED_OPTIMIZE_MAX_SECONDS',
+  lockedOptimizeMaxShare: 'S3V_MAINT_LOCKED_OPTIMIZE_MAX_SHARE',
   keyIndexMinRows: 'S3V_MAINT_KEY_INDEX_MIN_ROWS',
   keepVersionsSeconds: 'S3V_MAINT_KEEP_VERSIONS_SECONDS',
   hnswM: 'S3V_MAINT_HNSW_M',

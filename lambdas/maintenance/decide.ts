@@ -57,6 +57,17 @@ export function compactRetryAt(failures: number, config: MaintenanceConfig, now:
 }
 
 /**
+ * After an optimize that held the write lock for lockedMs: the next compaction waits so that writes
+ * are held at most lockedOptimizeMaxShare of the time (undefined: no wait).
+ */
+export function lockedRetryAt(lockedMs: number, config: MaintenanceConfig, now: number): number | undefined {
+  const share = config.lockedOptimizeMaxShare;
+  if (!(share > 0 && share < 1)) return undefined;
+  const waitMs = Math.min(config.compactBackoffMaxSeconds * 1000, lockedMs * (1 / share - 1));
+  return waitMs > 0 ? now + waitMs : undefined;
+}
+
+/**
  * The fold without compaction, if an index lags: scalar indexes whenever they miss rows (cheap to
  * rebuild); the ANN index, whose rebuild costs a full build, once foldMinRows rows wait (any
  * with catchUp), as fewer cost a flat scan of little more than nothing.

@@ -5,8 +5,9 @@
 // Per index: read cheap statistics, decide (decide.ts), then run the due actions one by one. Every
 // action is a single Lance commit (create index, optimize), so writes and queries go on meanwhile
 // against the previous version, and a run that fails or is killed leaves the last committed version
-// as it was. Writes win every commit race: a compaction preempted by upserts or deletes is tried
-// once more, then backs off, and the new rows are folded in without it (a 'fold').
+// as it was. Writes win the commit races: a compaction preempted by upserts or deletes runs again
+// holding the index's write lock when it is short (actions.ts runOptimize), else it is tried once
+// more, then backs off, and the new rows are folded in without it (a 'fold').
 import { LanceVectorStore } from '../adapters/lance/lance-store';
 import type { TableStats } from '../adapters/lance/index-stats';
 import type { MaintenanceState } from '../adapters/lance/maintenance-state';
@@ -14,9 +15,9 @@ import type { Deps } from '../core/deps';
 import type { IndexRecord } from '../core/ports';
 import { logger } from '../runtime/logger';
 import { maintenanceConfigFromEnv, type MaintenanceConfig } from './config';
-import { compactRetryAt, decide, estimateMs, foldAction, type Action } from './decide';
+import { compactRetryAt, decide, estimateMs, foldAction, lockedRetryAt, type Action } from './decide';
 import { sweepOrphans } from './orphans';
-import { isCommitConflict, runWithRetry } from './actions';
+import { isCommitConflict, runOptimize, runWithRetry } from './actions';
 import { MaintenanceWorker } from './worker-client';
 
 const log = logger.child({ component: 'maintenance' });
@@ -46,7 +47,8 @@ export interface IndexReport {
   storageId: string;
   /** held: another process (the build job) maintains it now. */
   outcome: 'idle' | 'ok' | 'failed' | 'partial' | 'empty' | 'held';
-  actions: { kind: Action['kind']; reason: string; ms: number; error?: string }[];
+  /** lockedMs: how long an optimize held the index's write lock (PutVectors waited). */
+  actions: { kind: Action['kind']; reason: string; ms: number; lockedMs?: number; error?: string }[];
   deferred: Action['kind'][];
   /** The longest estimate (ms) among the actions deferred for lack of time: past a whole run's, no run can do them. */
   deferredExpectedMs?: number;
@@ -138,9 +140,9 @@ async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, o
       const t0 = clock();
       log.info({ event: 'maintenance.action-start', storageId: index.storageId, action: action.kind, reason: action.reason }, `${action.kind} started`);
       try {
-        await runWithRetry(store, index, action, config, clock, options.worker);
+        const run = action.kind === 'optimize' ? await runOptimize(store, index, action, config, clock, state, options.worker) : await runWithRetry(store, index, action, config, clock, options.worker);
         const ms = clock() - t0;
-        report.actions.push({ kind: action.kind, reason: action.reason, ms });
+        report.actions.push({ kind: action.kind, reason: action.reason, ms, ...(run?.lockedMs !== undefined ? { lockedMs: run.lockedMs } : {}) });
         if (action.kind === 'vector-index' || (action.kind === 'fold' && action.vector)) {
           state.trainedRows = stats.rows;
           state.trainedAt = t0;
@@ -148,7 +150,8 @@ async function maintainIndexNow(deps: Pick<Deps, 'store'>, index: IndexRecord, o
         if (action.kind === 'optimize') {
           state.lastOptimizeAt = t0;
           state.compactFailures = undefined;
-          state.compactRetryAt = undefined;
+          // Writes waited for it: the next one waits, so writes wait at most a share of the time.
+          state.compactRetryAt = run?.lockedMs === undefined ? undefined : lockedRetryAt(run.lockedMs, config, clock());
         }
         if (action.kind === 'fold') state.lastFoldAt = t0;
         log.info(

@@ -388,6 +388,11 @@ export class LanceVectorStore implements VectorStorePort {
     }
   }
 
+  /** Runs work holding the index's write lock (PutVectors wait, then commit as one group): maintenance's contended optimize. */
+  withWriteLock<T>(index: Pick<IndexRecord, 'storageId'>, work: () => Promise<T>): Promise<T> {
+    return this.writeLock.run(index.storageId, work);
+  }
+
   /**
    * Lance's optimize: compacts small fragments, folds rows written since into every index (a delta
    * for the ANN index, no retraining), and deletes versions older than `pruneOlderThan`.

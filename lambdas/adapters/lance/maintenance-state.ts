@@ -24,6 +24,10 @@ export interface MaintenanceState {
   compactFailures?: number;
   /** Epoch ms before which no compaction is tried again (backing off after compactFailures). */
   compactRetryAt?: number;
+  /** Milliseconds the last optimize took (a lost one: up to its failed commit), to tell whether it may hold the write lock. */
+  optimizeMs?: number;
+  /** Epoch ms an optimize last lost its commit to concurrent writes (then it runs under the write lock while short). */
+  compactContendedAt?: number;
   /** Epoch ms of the last fold without compaction (indexes rebuilt over the rows present). */
   lastFoldAt?: number;
   /** When the table was checked for keys stored twice (by versions before the write lock). */
