@@ -11,8 +11,7 @@ import { indexLeaseName, keepRenewed, MaintenanceLease, underLease } from '../ad
 import type { Deps } from '../core/deps';
 import type { IndexRecord } from '../core/ports';
 import { maintenanceConfigFromEnv } from '../maintenance/config';
-import { allIndexes, maintainableStore, maintainIndex, type IndexReport, type MaintenanceOptions, type RunReport } from '../maintenance/maintenance';
-import { sweepOrphans } from '../maintenance/orphans';
+import { allIndexes, housekeeping, maintainIndex, type IndexReport, type MaintenanceOptions, type RunReport } from '../maintenance/maintenance';
 import { logger } from '../runtime/logger';
 
 const log = logger.child({ component: 'maintenance' });
@@ -34,7 +33,6 @@ export interface LeasedPassOptions extends MaintenanceOptions {
 const notRun = (index: IndexRecord): IndexReport => ({ bucket: index.bucketName, index: index.name, storageId: index.storageId, outcome: 'idle', actions: [], deferred: [] });
 
 /** Module state like runMaintenanceOnce's: the state table is compacted once per keepVersionsSeconds per process. */
-let lastStateCompaction = 0;
 
 export async function leasedMaintenancePass(deps: Pick<Deps, 'catalog' | 'store'>, o: LeasedPassOptions): Promise<RunReport> {
   const config = o.config ?? maintenanceConfigFromEnv();
@@ -88,23 +86,9 @@ export async function leasedMaintenancePass(deps: Pick<Deps, 'catalog' | 'store'
     if (!result && o.explicit) report.complete = false;
   }
 
-  await underLease(new MaintenanceLease(o.client, o.table, { name: HOUSEKEEPING_LEASE }), o.leaseMs, async () => {
-    const store = maintainableStore(deps);
-    try {
-      if (report.complete) {
-        const states = await store.maintenanceState.readAll();
-        await store.maintenanceState.remove([...states.keys()].filter((id) => !seen.has(id)));
-        const orphans = await sweepOrphans(deps, store, seen);
-        if (orphans.length) log.info({ event: 'maintenance.orphans', removed: orphans }, 'removed tables of deleted indexes');
-      }
-      if (clock() - lastStateCompaction >= config.keepVersionsSeconds * 1000) {
-        lastStateCompaction = clock();
-        await store.maintenanceState.compact(new Date(clock() - config.keepVersionsSeconds * 1000));
-      }
-    } catch (error) {
-      log.warn({ event: 'maintenance.state-failed', err: error }, 'maintenance state housekeeping failed');
-    }
-  }).catch((error) => log.warn({ event: 'maintenance.state-failed', err: error }, 'housekeeping lease unavailable'));
+  await underLease(new MaintenanceLease(o.client, o.table, { name: HOUSEKEEPING_LEASE }), o.leaseMs, () =>
+    housekeeping(deps, seen, report.complete, config, clock),
+  ).catch((error) => log.warn({ event: 'maintenance.state-failed', err: error }, 'housekeeping lease unavailable'));
 
   report.ms = clock() - startedAt;
   const busy = report.indexes.filter((i) => i.outcome !== 'idle' && i.outcome !== 'empty');

@@ -227,9 +227,31 @@ const skipped = (index: IndexRecord): IndexReport => ({ bucket: index.bucketName
 
 let lastStateCompaction = 0;
 
+/**
+ * Housekeeping of the state table itself after a pass: forget deleted indexes' state and sweep
+ * their orphaned tables (only after a complete pass, which saw every index), and drop its old
+ * versions now and then. Failures are logged, not thrown: the next pass tries again.
+ */
+export async function housekeeping(deps: Pick<Deps, 'catalog' | 'store'>, seen: ReadonlySet<string>, complete: boolean, config: MaintenanceConfig, clock: () => number): Promise<void> {
+  const store = maintainableStore(deps);
+  try {
+    if (complete) {
+      const states = await store.maintenanceState.readAll();
+      await store.maintenanceState.remove([...states.keys()].filter((id) => !seen.has(id)));
+      const orphans = await sweepOrphans(deps, store, seen);
+      if (orphans.length) log.info({ event: 'maintenance.orphans', removed: orphans }, 'removed tables of deleted indexes');
+    }
+    if (clock() - lastStateCompaction >= config.keepVersionsSeconds * 1000) {
+      lastStateCompaction = clock();
+      await store.maintenanceState.compact(new Date(clock() - config.keepVersionsSeconds * 1000));
+    }
+  } catch (error) {
+    log.warn({ event: 'maintenance.state-failed', err: error }, 'maintenance state housekeeping failed');
+  }
+}
+
 /** One pass over every index. Resolves when the pass is done; never throws for one index's failure. */
 export async function runMaintenanceOnce(deps: Pick<Deps, 'catalog' | 'store'>, options: MaintenanceOptions = {}): Promise<RunReport> {
-  const store = maintainableStore(deps);
   const config = options.config ?? maintenanceConfigFromEnv();
   const clock = options.now ?? Date.now;
   const startedAt = clock();
@@ -252,21 +274,7 @@ export async function runMaintenanceOnce(deps: Pick<Deps, 'catalog' | 'store'>, 
       log.warn({ event: 'maintenance.failed', storageId: index.storageId, err: error }, 'index maintenance failed');
     }
   }
-  // Housekeeping of the state table itself: forget deleted indexes, drop its old versions.
-  try {
-    if (report.complete) {
-      const states = await store.maintenanceState.readAll();
-      await store.maintenanceState.remove([...states.keys()].filter((id) => !seen.has(id)));
-      const orphans = await sweepOrphans(deps, store, seen);
-      if (orphans.length) log.info({ event: 'maintenance.orphans', removed: orphans }, 'removed tables of deleted indexes');
-    }
-    if (clock() - lastStateCompaction >= config.keepVersionsSeconds * 1000) {
-      lastStateCompaction = clock();
-      await store.maintenanceState.compact(new Date(clock() - config.keepVersionsSeconds * 1000));
-    }
-  } catch (error) {
-    log.warn({ event: 'maintenance.state-failed', err: error }, 'maintenance state housekeeping failed');
-  }
+  await housekeeping(deps, seen, report.complete, config, clock);
   report.ms = clock() - startedAt;
   const busy = report.indexes.filter((i) => i.outcome !== 'idle' && i.outcome !== 'empty');
   if (busy.length) log.info({ event: 'maintenance.run', indexes: report.indexes.length, maintained: busy.length, complete: report.complete, ms: Math.round(report.ms) }, 'maintenance pass');
