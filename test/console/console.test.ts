@@ -242,6 +242,8 @@ test('bucket settings (tags, policy, default mode) and paging', async () => {
   );
   await page.goto(`${server.url}/console#/b/media/i/many`);
   await page.waitForSelector('#query input[name=queryKey]');
+  // The index view re-renders when its GetIndex answers: type into the settled form, not a node it replaces.
+  await page.waitForNetworkIdle({ idleTime: 300 });
   await page.type('#query input[name=queryKey]', 'm0');
   await fill('#query input[name=topK]', '120');
   await page.click('#run-query');

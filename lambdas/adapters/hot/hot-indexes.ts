@@ -67,6 +67,8 @@ export class HotIndexes {
   private readonly entries = new Map<string, Entry>();
   private readonly dir: string;
   private reservedBytes = 0;
+  /** Checks in flight: close() waits for them, as they read tables the store is about to close. */
+  private readonly checks = new Set<Promise<void>>();
   private closed = false;
   private readonly builds = new Set<RunningBuild>();
   private readonly counters = { served: 0, builds: 0, loads: 0, drops: 0 };
@@ -137,12 +139,14 @@ export class HotIndexes {
     return { ...this.counters, tables };
   }
 
-  close(): void {
+  /** Stops building and looking; resolves once no check is still reading a table (the store closes them next). */
+  async close(): Promise<void> {
     this.closed = true;
     // A build outliving the server would write files for a store that is gone (or reopened).
     for (const build of this.builds) build.cancel();
     for (const entry of this.entries.values()) clearTimeout(entry.timer);
     this.entries.clear();
+    await Promise.all([...this.checks]);
   }
 
   // ---- building ----
@@ -151,7 +155,10 @@ export class HotIndexes {
   consider(index: IndexRecord): void {
     if (this.closed) return;
     const entry = this.entry(index);
-    if (entry.phase === 'waiting' && Date.now() >= entry.nextCheckAt) void this.check(entry);
+    if (entry.phase === 'waiting' && Date.now() >= entry.nextCheckAt) {
+      const check = this.check(entry).finally(() => this.checks.delete(check));
+      this.checks.add(check);
+    }
   }
 
   private entry(index: IndexRecord): Entry {

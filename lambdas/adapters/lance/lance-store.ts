@@ -408,7 +408,7 @@ export class LanceVectorStore implements VectorStorePort {
   }
 
   async close(): Promise<void> {
-    this.hot?.close();
+    await this.hot?.close();
     this.maintenanceState.close();
     this.writeLock.close();
     const tables = [...this.tables.values()];
