@@ -3,78 +3,42 @@
 // killed with the Lambda at its timeout, commits nothing, and the next hourly run starts it in the
 // Lambda again: forever. A killed run leaves the index's lease unreleased (it lapses, never
 // deleted); the next run that takes such a lease hands the index to the job instead.
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DynamoCatalog } from '../../lambdas/adapters/dynamo-catalog';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { vectorIndexOf } from '../../lambdas/adapters/lance/index-stats';
 import type { LanceVectorStore } from '../../lambdas/adapters/lance/lance-store';
-import { serviceConfigFromEnv } from '../../lambdas/core/config';
-import type { Deps } from '../../lambdas/core/deps';
-import { startDynalite, type EmbeddedDynamo } from '../../lambdas/local/dynalite';
 import { DEFAULT_MAINTENANCE_CONFIG, type MaintenanceConfig } from '../../lambdas/maintenance/config';
 import type { IndexRecord } from '../../lambdas/core/ports';
 import { runScheduled } from '../../lambdas/maintenance/handler';
-import type { JobLauncher, JobRequest } from '../../lambdas/maintenance/job-launcher';
-import { createDeps, type RuntimeSettings } from '../../lambdas/runtime/deps';
 import { indexRecord, putAll, rows } from '../maintenance/helpers';
+import { stubLauncher, useScheduledHarness } from './scheduled-harness';
 
-const TABLE = 'review-abandoned-lease';
 const DIM = 8;
-let dynamo: EmbeddedDynamo;
-let client: DynamoDBClient;
-let dataDir: string;
-let settings: RuntimeSettings;
-let deps: Deps;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await new DynamoCatalog(client, TABLE).ensureTable();
-  dataDir = mkdtempSync(join(tmpdir(), 'review-abandoned-'));
-  settings = {
-    config: serviceConfigFromEnv({ S3V_REGION: 'us-east-1', S3V_ACCOUNT_ID: '123456789012' }),
-    table: TABLE,
-    dynamo: client,
-    storage: { uri: join(dataDir, 'vectors'), readConsistencySeconds: 0 },
-  };
-  deps = createDeps(settings);
-});
-afterAll(async () => {
-  client.destroy();
-  await dynamo.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const h = useScheduledHarness('review-abandoned-lease');
+const TABLE = h.table;
 
 const config = (buildFloatsPerSecond: number): MaintenanceConfig => ({ ...DEFAULT_MAINTENANCE_CONFIG, annMinRows: 256, foldMinRows: 100, buildFloatsPerSecond });
 const BUDGET_MS = 60_000;
 
-function stubLauncher(): JobLauncher & { requests: JobRequest[] } {
-  const requests: JobRequest[] = [];
-  return { requests, start: async (request) => (requests.push(request), `arn:aws:ecs:us-east-1:123456789012:task/cluster/${requests.length}`) };
-}
-
 
 let n = 0;
 async function seeded(): Promise<IndexRecord> {
-  const store = deps.store as LanceVectorStore;
+  const store = h.deps.store as LanceVectorStore;
   const bucket = `dead-${++n}`;
   const index = { ...indexRecord('idx', DIM), bucketName: bucket, arn: `arn:aws:s3vectors:us-east-1:123456789012:bucket/${bucket}/index/idx` };
-  await deps.catalog.createBucket({ name: bucket, arn: `arn:aws:s3vectors:us-east-1:123456789012:bucket/${bucket}`, creationTime: 0, encryption: { sseType: 'AES256' }, defaultIndexMode: 'ENHANCED', tags: {} } as never);
-  await deps.catalog.createIndex(index);
+  await h.deps.catalog.createBucket({ name: bucket, arn: `arn:aws:s3vectors:us-east-1:123456789012:bucket/${bucket}`, creationTime: 0, encryption: { sseType: 'AES256' }, defaultIndexMode: 'ENHANCED', tags: {} } as never);
+  await h.deps.catalog.createIndex(index);
   await putAll(store, index, rows('k', 0, 300, DIM, n));
   return index;
 }
 const leaseKey = (index: IndexRecord) => ({ pk: { S: `LEASE#index#${index.storageId}` }, sk: { S: '-' } });
 /** What a run killed at its Lambda timeout leaves: its lease on the index, lapsed, never given back. */
 const abandon = (index: IndexRecord) =>
-  client.send(new PutItemCommand({ TableName: TABLE, Item: { ...leaseKey(index), holder: { S: 'a-run-killed-at-its-timeout' }, expiresAt: { N: String(Date.now() - 60_000) } } }));
-const hasAnn = async (index: IndexRecord) => vectorIndexOf((await (deps.store as LanceVectorStore).tableStats(index))!) !== undefined;
+  h.client.send(new PutItemCommand({ TableName: TABLE, Item: { ...leaseKey(index), holder: { S: 'a-run-killed-at-its-timeout' }, expiresAt: { N: String(Date.now() - 60_000) } } }));
+const hasAnn = async (index: IndexRecord) => vectorIndexOf((await (h.deps.store as LanceVectorStore).tableStats(index))!) !== undefined;
 async function onlyIndex(index: IndexRecord): Promise<void> {
-  for (const b of (await deps.catalog.listBuckets({ limit: 100 })).items) {
+  for (const b of (await h.deps.catalog.listBuckets({ limit: 100 })).items) {
     if (b.name === index.bucketName) continue;
-    for (const i of (await deps.catalog.listIndexes(b.name, { limit: 100 })).items) await deps.catalog.deleteIndex(b.name, i.name);
+    for (const i of (await h.deps.catalog.listIndexes(b.name, { limit: 100 })).items) await h.deps.catalog.deleteIndex(b.name, i.name);
   }
 }
 
@@ -83,10 +47,10 @@ it('an index whose previous runner died holding it goes to the job, though the e
   await onlyIndex(index);
   await abandon(index);
   const launcher = stubLauncher();
-  await runScheduled(deps, settings, { budgetMs: BUDGET_MS, config: config(1e9), launcher });
+  await runScheduled(h.deps, h.settings, { budgetMs: BUDGET_MS, config: config(1e9), launcher });
   expect(launcher.requests.map((r) => r.index.storageId)).toEqual([index.storageId]);
   expect(await hasAnn(index)).toBe(false);
-  const item = (await client.send(new GetItemCommand({ TableName: TABLE, Key: leaseKey(index), ConsistentRead: true }))).Item;
+  const item = (await h.client.send(new GetItemCommand({ TableName: TABLE, Key: leaseKey(index), ConsistentRead: true }))).Item;
   expect(item?.holder?.S).toBe(launcher.requests[0].leaseHolder);
 });
 
@@ -94,12 +58,12 @@ it('a lease given back (a run that finished) or no job in the stack: maintained 
   const index = await seeded();
   await onlyIndex(index);
   const launcher = stubLauncher();
-  await runScheduled(deps, settings, { budgetMs: BUDGET_MS, config: config(1e9), launcher });
+  await runScheduled(h.deps, h.settings, { budgetMs: BUDGET_MS, config: config(1e9), launcher });
   expect(launcher.requests).toEqual([]);
   expect(await hasAnn(index)).toBe(true);
   const other = await seeded();
   await onlyIndex(other);
   await abandon(other);
-  await runScheduled(deps, settings, { budgetMs: BUDGET_MS, config: config(1e9) });
+  await runScheduled(h.deps, h.settings, { budgetMs: BUDGET_MS, config: config(1e9) });
   expect(await hasAnn(other)).toBe(true);
 });
