@@ -47,7 +47,7 @@ async function query(idx: Idx, q: number[], topK = 10, extra: { returnMetadata?:
   return out.vectors!;
 }
 async function put(idx: Idx, entries: [string, number[], Record<string, unknown>?][]) {
-  await t.client.send(new PutVectorsCommand({ ...idx.ref, vectors: entries.map(([key, v, m]) => ({ key, data: { float32: v }, metadata: m ?? { key } })) }));
+  await t.client.send(new PutVectorsCommand({ ...idx.ref, vectors: entries.map(([key, v, m]) => ({ key, data: { float32: v }, metadata: (m ?? { key }) as Record<string, string | number | boolean> })) }));
   for (const [key, v, m] of entries) idx.truth.set(key, { v, m: m ?? { key } });
 }
 async function del(idx: Idx, keys: string[]) {
