@@ -248,6 +248,8 @@ export class HotIndexes {
       if (!table || generation !== entry.generation || this.closed) return undefined;
       const v = await table.version();
       if (savedVersion !== undefined && v !== savedVersion) return undefined;
+      // Checked again where it is taken (no await in between): two tables' checks run at once.
+      if (this.reservedBytes + bytes > this.settings.budgetMb * 1024 * 1024) return undefined;
       entry.version = v;
       entry.delta = new HotDelta(entry.index.dimension);
       entry.phase = 'building';
