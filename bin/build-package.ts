@@ -11,10 +11,13 @@ const root = join(__dirname, '..');
 const dist = join(root, 'dist');
 
 async function main(): Promise<void> {
-  for (const output of ['cli.js', 'index.js', 'types', 'console']) rmSync(join(dist, output), { recursive: true, force: true });
+  for (const output of ['cli.js', 'index.js', 'worker.js', 'types', 'console']) rmSync(join(dist, output), { recursive: true, force: true });
   const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', logLevel: 'warning' } as const;
   await build({ ...common, entryPoints: [join(root, 'bin/cli.ts')], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } });
   await build({ ...common, entryPoints: [join(root, 'lambdas/embed/index.ts')], outfile: join(dist, 'index.js') });
+  // The maintenance worker process (lambdas/maintenance/worker-client.ts looks for worker.js beside
+  // the bundle): without it the package would build indexes in the server process, blocking writes.
+  await build({ ...common, entryPoints: [join(root, 'lambdas/maintenance/worker.ts')], outfile: join(dist, 'worker.js') });
   chmodSync(join(dist, 'cli.js'), 0o755);
   await buildConsole(join(dist, 'console'));
   // Types of the programmatic API only (a few .d.ts files), from the real sources.

@@ -107,7 +107,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchA
 
 test('ships compiled JavaScript and nothing of the repository besides', () => {
   const paths = packed.files.map((f) => f.path).sort();
-  expect(paths).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/index.js', 'dist/types/embed/index.d.ts', 'package.json', 'README.md']));
+  expect(paths).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/index.js', 'dist/worker.js', 'dist/types/embed/index.d.ts', 'package.json', 'README.md']));
   expect(paths.filter((p) => /^(test|bench|lib|lambdas|bin|vendor|cdk)\b|\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
   // Reported for the closing note: the package's own files, without its dependencies.
   console.log(`open-s3vectors package: ${paths.length} files, ${(packed.unpackedSize / 1024).toFixed(0)} KiB unpacked`);
@@ -154,6 +154,25 @@ test('the installed programmatic API starts isolated servers and removes their t
     })().catch((e) => { console.error(e); process.exit(1); });`;
   const out = execFileSync(process.execPath, ['-e', script], { cwd: installDir, encoding: 'utf8', env: { ...process.env, S3V_LOG_LEVEL: 'warn' } });
   expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ inA: 1, inB: 0, differentPorts: true, removed: true });
+});
+
+test('the installed package builds indexes in its maintenance worker process (dist/worker.js), not in the server', () => {
+  const script = `
+    const { startS3Vectors } = require('open-s3vectors');
+    const { CreateVectorBucketCommand, CreateIndexCommand, PutVectorsCommand } = require('@aws-sdk/client-s3vectors');
+    (async () => {
+      const s = await startS3Vectors({ maintenance: { annMinRows: 256 } });
+      const c = s.client();
+      await c.send(new CreateVectorBucketCommand({ vectorBucketName: 'wbucket' }));
+      await c.send(new CreateIndexCommand({ vectorBucketName: 'wbucket', indexName: 'idx', dataType: 'float32', dimension: 4, distanceMetric: 'euclidean' }));
+      const vectors = Array.from({ length: 300 }, (_, i) => ({ key: 'k' + i, data: { float32: [i, 1, 2, 3] } }));
+      await c.send(new PutVectorsCommand({ vectorBucketName: 'wbucket', indexName: 'idx', vectors }));
+      await s.runMaintenance();
+      await s.stop();
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const out = execFileSync(process.execPath, ['-e', script], { cwd: installDir, encoding: 'utf8', env: { ...process.env, S3V_LOG_LEVEL: 'info' } });
+  expect(out).toContain('"event":"maintenance.worker-started"');
+  expect(out).not.toContain('worker-unavailable');
 });
 
 test('the types of the programmatic API compile in a consumer', () => {
