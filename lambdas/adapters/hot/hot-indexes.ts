@@ -21,6 +21,8 @@ import { estimatedBytes, type HotIndexSettings } from './hot-config';
 import { HotDelta, HotSnapshot, hotQuery, type HotHit, type HotMetric } from './hot-index';
 import { buildSnapshot, type RunningBuild } from './snapshot-build';
 
+/** More repeated vectors than this share of a table: its hot index is declined (see snapshot-build.ts). */
+const MAX_DUPLICATE_SHARE = 0.01;
 const log = logger.child({ component: 'hot-index' });
 
 export interface HotHost {
@@ -57,6 +59,8 @@ export interface HotStats {
   builds: number;
   loads: number;
   drops: number;
+  /** Builds refused because too many of the table's rows repeat another row's vector (LanceDB answers). */
+  declined: number;
   /** Per storageId: the phase and, when ready, snapshot rows and delta size. */
   tables: Record<string, { phase: Phase; rows?: number; delta?: number; version?: number }>;
 }
@@ -71,7 +75,7 @@ export class HotIndexes {
   private readonly checks = new Set<Promise<void>>();
   private closed = false;
   private readonly builds = new Set<RunningBuild>();
-  private readonly counters = { served: 0, builds: 0, loads: 0, drops: 0 };
+  private readonly counters = { served: 0, builds: 0, loads: 0, drops: 0, declined: 0 };
 
   constructor(
     readonly settings: HotIndexSettings,
@@ -277,9 +281,14 @@ export class HotIndexes {
           threads: this.settings.buildThreads,
           base,
           maxRows: Math.floor(bytes / (entry.index.dimension * 4)),
+          maxDuplicateShare: MAX_DUPLICATE_SHARE,
         });
         this.builds.add(build);
         const result = await build.result.finally(() => this.builds.delete(build));
+        if (!result.ok && result.reason === 'duplicate-vectors') {
+          this.counters.declined++;
+          log.info({ event: 'hot.declined', storageId: id, version, reason: result.message }, 'hot index declined (repeated vectors would cost recall): LanceDB answers');
+        }
         if (!result.ok) throw new Error(`${result.reason}: ${result.message}`);
         this.counters.builds++;
         log.info({ event: 'hot.built', storageId: id, version, rows: result.rows, readMs: result.readMs, buildMs: result.buildMs }, 'hot index built');
