@@ -209,7 +209,7 @@ export function synthetic(count: number, dimension: number, queryCount: number, 
   const label = count >= 1_000_000 ? `${count / 1_000_000}M` : `${Math.round(count / 1000)}k`;
   return withRowMetadata(
     {
-      id: `synthetic-${label}`,
+      id: `synthetic-${label.toLowerCase()}`,
       name: `Synthetic ${label}`,
       description: `${count} × ${dimension}-d ${metric}, ${clusters} clusters (seed ${seed}), ${queryCount} queries`,
       metric,
