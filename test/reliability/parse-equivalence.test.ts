@@ -14,16 +14,8 @@ jest.setTimeout(120_000);
 const DIM = 8;
 let worker: TestService;
 let inline: TestService;
-const saved = { ...process.env };
-
-async function start(env: Record<string, string>): Promise<TestService> {
-  Object.assign(process.env, env);
-  try {
-    return await startTestService();
-  } finally {
-    process.env = { ...saved };
-  }
-}
+// startTestService's env reaches the body-worker settings (startS3Vectors passes it through).
+const start = (env: Record<string, string>): Promise<TestService> => startTestService({ env });
 
 beforeAll(async () => {
   worker = await start({ S3V_BODY_WORKERS: '1', S3V_BODY_WORKER_MIN_BYTES: '0' });
