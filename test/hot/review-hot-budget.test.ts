@@ -5,7 +5,7 @@ import type { LanceVectorStore } from '../../lambdas/adapters/lance/lance-store'
 import { estimatedBytes } from '../../lambdas/adapters/hot/hot-config';
 import { startTestService, uniqueName, type TestService } from '../helpers/service';
 
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 const dimension = 8;
 const rows = 3000;
 const deltaMax = 1000;
@@ -48,17 +48,26 @@ it('two tables settling together: at most one is hot when the budget holds one',
   for (const e of hot.entries.values()) clearTimeout(e.timer);
   for (const e of hot.entries.values()) (e as { nextCheckAt?: number }).nextCheckAt = 0;
   for (const e of hot.entries.values()) hot.consider(e.index);
-  // Let both settle and (at most one) build.
-  const until = Date.now() + 30_000;
-  let ready = 0;
+  // Let both settle and (at most one) build. Sample until one is served: at no sample may both
+  // hold the budget (building or ready). A loaded machine can take long to build, so the wait is
+  // generous; the property is checked at every sample, not at one moment.
+  const until = Date.now() + 120_000;
+  let most = 0;
+  let served = 0;
   while (Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 500));
-    const s = store().hotStats()!;
-    ready = Object.values(s.tables).filter((e) => e.phase === 'ready' || e.phase === 'building').length;
-    if (ready === 2) break;
-    if (s.builds + s.loads >= 1 && Date.now() > until - 20_000) break;
+    await new Promise((r) => setTimeout(r, 200));
+    const tables = Object.values(store().hotStats()!.tables);
+    most = Math.max(most, tables.filter((e) => e.phase === 'ready' || e.phase === 'building').length);
+    served = tables.filter((e) => e.phase === 'ready').length;
+    if (served >= 1) break;
   }
-  expect(ready).toBeLessThanOrEqual(1);
+  // A little longer: the other table must not start a build into the taken budget.
+  for (let i = 0; i < 10; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const tables = Object.values(store().hotStats()!.tables);
+    most = Math.max(most, tables.filter((e) => e.phase === 'ready' || e.phase === 'building').length);
+  }
+  expect(most).toBeLessThanOrEqual(1);
   // And the one that fits is served.
-  expect(Object.values(store().hotStats()!.tables).filter((e) => e.phase === 'ready')).toHaveLength(1);
+  expect(served).toBe(1);
 });
