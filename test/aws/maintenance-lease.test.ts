@@ -71,8 +71,12 @@ describe('maintenance lease', () => {
     const name = leaseName();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const first = underLease(new MaintenanceLease(client, TABLE, { name }), 60_000, async () => (await gate, 'ran'));
-    await new Promise((r) => setTimeout(r, 200));
+    let running = false;
+    const first = underLease(new MaintenanceLease(client, TABLE, { name }), 60_000, async () => ((running = true), await gate, 'ran'));
+    // Until the first holds the lease and runs (a fixed sleep lost that race on a loaded machine).
+    const until = Date.now() + 30_000;
+    while (!running && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(running).toBe(true);
     expect(await underLease(new MaintenanceLease(client, TABLE, { name }), 60_000, async () => 'ran too')).toBeUndefined();
     release();
     expect(await first).toBe('ran');

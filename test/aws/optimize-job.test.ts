@@ -217,9 +217,20 @@ describe('the job', () => {
     // with no index, so that the job ends there: in its container, losing the lease exits at once.
     const slowDeps = { ...deps, catalog: { ...deps.catalog, getIndex: async () => (await gate, undefined) } } as unknown as Deps;
     const running = runJob({ env: { ...env, ...jobEnvironment({ index, leaseHolder: 'the-job' }) }, settings, deps: slowDeps, leaseMs: 2000, renewEveryMs: 100, onLeaseLost: () => (lost++, release()) });
-    await new Promise((r) => setTimeout(r, 400));
-    const renewed = Number((await leaseItem(index.storageId))?.expiresAt?.N);
-    expect(renewed).toBeGreaterThan(Date.now() + 1000);
+    // The job takes its lease, then renews it: its expiry moves on past the first one seen (polled,
+    // as a loaded machine may take a while to start the job; a fixed 400 ms sleep raced it).
+    let first: number | undefined;
+    let renewed: number | undefined;
+    const until = Date.now() + 30_000;
+    while (renewed === undefined && Date.now() < until) {
+      const item = await leaseItem(index.storageId);
+      const expiresAt = item?.holder?.S === 'the-job' ? Number(item.expiresAt?.N) : undefined;
+      if (expiresAt !== undefined && first === undefined) first = expiresAt;
+      else if (expiresAt !== undefined && expiresAt > first!) renewed = expiresAt;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(first).toBeDefined();
+    expect(renewed).toBeDefined();
     // Another holder takes over (as after an expiry).
     await client.send(
       new PutItemCommand({

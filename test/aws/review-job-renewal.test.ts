@@ -3,7 +3,7 @@
 // second job, the same index). Here its DynamoDB renewals stop getting answers (a black-holed
 // connection: the SDK has no request timeout by default): the renewal never settles, so neither
 // "lost" nor the 90% check on errors ever ran, and the job kept building without a lease.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -80,8 +80,14 @@ it('a job whose lease renewals get no answer stops before its lease can pass to 
   const running = runJob({ env: { ...process.env, ...jobEnvironment({ index, leaseHolder: 'the-job' }) }, settings, deps, leaseMs, onLeaseLost: () => ((lostAt ??= Date.now()), release()) });
   const other = new MaintenanceLease(client, TABLE, { name: indexLeaseName(index.storageId), holder: 'a-later-run' });
   try {
-    // The job has taken its lease; then its connection to DynamoDB goes silent.
-    await new Promise((r) => setTimeout(r, 150));
+    // The job has taken its lease (polled: a fixed 150 ms sleep raced the job's start on a loaded
+    // machine); then its connection to DynamoDB goes silent.
+    const key = { pk: { S: `LEASE#${indexLeaseName(index.storageId)}` }, sk: { S: '-' } };
+    const held = Date.now() + 30_000;
+    while ((await client.send(new GetItemCommand({ TableName: TABLE, Key: key, ConsistentRead: true }))).Item?.holder?.S !== 'the-job') {
+      if (Date.now() > held) throw new Error('the job never took its lease');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     proxy.blackhole(true);
     let takenAt: number | undefined;
     const deadline = Date.now() + 15_000;
