@@ -6,7 +6,8 @@ const base = {
 };
 
 module.exports = {
-  testTimeout: 60000,
+  // Per test; generous so that a machine 3× slower than a quiet 2-core one (CI is shared) still passes.
+  testTimeout: 180000,
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/reporters/summary-line.js'],
   projects: [

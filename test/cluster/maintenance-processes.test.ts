@@ -9,7 +9,7 @@ import { CreateIndexCommand, CreateVectorBucketCommand, PutVectorsCommand, Query
 import { clientFor } from '../helpers/service';
 import { ROOT_KEYS, runScript, spawnServer, startBackend, type Backend, type ServerProcess } from './helpers';
 
-jest.setTimeout(240_000);
+jest.setTimeout(480_000);
 
 let backend: Backend;
 const servers: ServerProcess[] = [];
@@ -88,7 +88,7 @@ test('two processes maintain two indexes at the same time, never one index on bo
   await writer.stop();
   servers.push(...(await Promise.all([0, 1].map((i) => spawnServer(env, dirs[dirs.push(mkdtempSync(join(tmpdir(), `s3v-cluster-maint-p${i}-`))) - 1])))));
   // Until both indexes have their ANN index, then a little longer (the other's passes).
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 300_000;
   const builtIndexes = () => new Set(servers.flatMap((s, i) => spans(s.output(), i)).filter((s) => s.action === 'vector-index' && s.end !== Infinity).map((s) => s.storageId));
   while (builtIndexes().size < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
   expect(builtIndexes().size).toBe(2);

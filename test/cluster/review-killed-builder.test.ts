@@ -9,7 +9,7 @@ import { CreateIndexCommand, CreateVectorBucketCommand, PutVectorsCommand, Query
 import { clientFor } from '../helpers/service';
 import { ROOT_KEYS, runScript, spawnServer, startBackend, type Backend, type ServerProcess } from './helpers';
 
-jest.setTimeout(290_000);
+jest.setTimeout(600_000);
 
 let backend: Backend;
 const servers: ServerProcess[] = [];
@@ -64,7 +64,7 @@ test('a process killed mid-build: the other takes the index over once its lease 
   servers.push(...(await Promise.all([0, 1].map((i) => spawnServer(env, tmp(`s3v-review-kill-p${i}-`))))));
   // The first process to start the build is killed at once.
   let victim: number | undefined;
-  const until = Date.now() + 120_000;
+  const until = Date.now() + 240_000;
   while (victim === undefined && Date.now() < until) {
     victim = servers.findIndex((s) => vectorIndex(s, 'maintenance.action-start'));
     if (victim < 0) victim = undefined;
@@ -77,7 +77,7 @@ test('a process killed mid-build: the other takes the index over once its lease 
   const startedByVictim = vectorIndex(servers[victim!], 'maintenance.action-start')!;
   // The victim must not have finished it (else this test proves nothing).
   expect(vectorIndex(servers[victim!], 'maintenance.action')).toBeUndefined();
-  const deadline = Date.now() + 150_000;
+  const deadline = Date.now() + 300_000;
   while (!vectorIndex(survivor, 'maintenance.action') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
   const built = vectorIndex(survivor, 'maintenance.action');
   const survivorStart = lines(survivor).filter((l) => l.event === 'maintenance.action-start' && l.action === 'vector-index').map((l) => l.time);

@@ -24,7 +24,7 @@ import {
 import { clientFor } from '../helpers/service';
 import { ROOT_KEYS, runScript, spawnServer, startBackend, type Backend, type ServerProcess } from './helpers';
 
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 const BUCKET = 'shared';
 const INDEX = 'main';

@@ -4,7 +4,7 @@
 import { startS3Vectors, type S3VectorsServer } from '../../lambdas/embed';
 import type { LanceVectorStore } from '../../lambdas/adapters/lance/lance-store';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 const stores = async (env: Record<string, string>): Promise<{ server: S3VectorsServer; store: LanceVectorStore }> => {
   const server = await startS3Vectors({ env });

@@ -5,7 +5,7 @@ import { CreateIndexCommand, CreateVectorBucketCommand, PutVectorsCommand } from
 import type { LanceVectorStore } from '../../lambdas/adapters/lance/lance-store';
 import { startTestService, uniqueName, type TestService } from '../helpers/service';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 Object.assign(process.env, { S3V_HOT_MIN_ROWS: '1', S3V_HOT_QUIET_MS: '300', S3V_HOT_BUILD_THREADS: '1' });
 
 let t: TestService;
@@ -25,7 +25,7 @@ it('becomes ready after the writes stop, with no query', async () => {
     await t.client.send(new PutVectorsCommand({ ...ref, vectors }));
   }
   const store = t.service.deps.store as LanceVectorStore;
-  const until = Date.now() + 30_000;
+  const until = Date.now() + 120_000;
   let phase: string | undefined;
   while ((phase = Object.values(store.hotStats()!.tables)[0]?.phase) !== 'ready') {
     if (Date.now() > until) throw new Error(`hot index not ready without queries: ${JSON.stringify(store.hotStats())}`);

@@ -16,7 +16,7 @@ import {
 import { clientFor, TEST_CREDENTIALS } from '../helpers/service';
 import { startServer as startProbeServer, type Server } from './probes/server';
 
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 const DIM = 64;
 const SEED_ROWS = 30_000;
@@ -127,7 +127,7 @@ test('SIGKILL during an index build loses no acknowledged vector; the index work
     const query = async () => (await client.send(new QueryVectorsCommand({ ...ref, topK: 3, queryVector: { float32: vector(1234) }, returnDistance: true }))).vectors!;
     expect((await query())[0]).toMatchObject({ key: 's1234', distance: 0 });
     // The restarted server's maintenance builds the index this time.
-    await until(() => server.output().includes('vector-index done'), 180_000, 'the index build after restart');
+    await until(() => server.output().includes('vector-index done'), 300_000, 'the index build after restart');
     expect((await query())[0]).toMatchObject({ key: 's1234', distance: 0 });
     console.log(`kill during build: ${acknowledged.length} acknowledged vectors (${n} PutVectors while the server was killed twice), 0 lost`);
   } finally {

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { churn, churnClient, rssMb, startChurnServer, type ChurnServer } from '../../bench/mem-churn';
 import { DEFAULT_METADATA_CACHE_MB, lanceCacheSettings } from '../../lambdas/adapters/lance/cache-session';
 
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const MiB = 1048576;
 

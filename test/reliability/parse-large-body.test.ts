@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { signedRequest } from '../helpers/raw';
 import { client, CREDS, startServer } from './probes/server';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const DIM = 4096;
 const COUNT = 500;

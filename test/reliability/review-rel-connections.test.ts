@@ -10,7 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { signedRequest } from '../helpers/raw';
 import { REGION, startTestService, TEST_CREDENTIALS, type TestService } from '../helpers/service';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 const LIMIT = 20;
 
 let t: TestService;

@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { BodyBudget } from '../../lambdas/local/body-budget';
 import { startTestService, type TestService } from '../helpers/service';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 const CAP = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -8,7 +8,7 @@ import { vectorIndexOf } from '../../lambdas/adapters/lance/index-stats';
 import { putAll, rows } from '../maintenance/helpers';
 import { startTestService, uniqueName, type TestService } from '../helpers/service';
 
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 const DIM = 128;
 const ROWS = 20_000;
