@@ -10,7 +10,7 @@ import { startConsoleService } from './console-server';
 const CHROMIUM = process.env.S3V_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = join(__dirname, '..', '..', '.tmp', 'console-shots');
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 // Page functions run in the browser; the test program is type-checked without the DOM library.
 declare const document: any, sessionStorage: any;
@@ -23,10 +23,11 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   mkdirSync(SHOTS, { recursive: true });
   server = await startConsoleService();
-  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--window-size=1280,900'] });
+  // Generous waits: chromium on a loaded 2-core machine can take seconds per step.
+  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, timeout: 120_000, args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--window-size=1280,900'] });
   page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 900 });
-  page.setDefaultTimeout(20_000);
+  page.setDefaultTimeout(60_000);
   page.on('request', (request) => requested.push(request.url()));
   page.on('console', (message) => message.type() === 'error' && pageErrors.push(message.text()));
   page.on('pageerror', (error) => pageErrors.push(String(error)));
