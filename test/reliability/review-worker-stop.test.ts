@@ -51,28 +51,34 @@ describe('a stopped maintenance worker', () => {
     const put = (count: number) =>
       c.send(new PutVectorsCommand({ vectorBucketName: 'stop-bucket', indexName: 'idx', vectors: Array.from({ length: count }, () => ({ key: `k${n}`, data: { float32: vec(n++) } })) }));
     for (let i = 0; i < 4; i++) await put(250);
-    await until(() => workerPids(server!).length > 0, 60_000, 'a maintenance worker');
-    const first = workerPids(server!)[0];
+    // The newest worker that is alive: on a loaded machine an idle-priority worker can miss its
+    // heartbeats for the 3 s set here and be replaced before the test gets to it (kill ESRCH).
+    const newestAlive = () => workerPids(server!).filter(alive).pop();
+    await until(() => newestAlive() !== undefined, 120_000, 'a maintenance worker');
+    const first = newestAlive()!;
     process.kill(first, 'SIGSTOP');
     stopped.push(first);
-    // Writes go on, and maintenance needs the worker again.
-    const deadline = Date.now() + 60_000;
-    while (workerPids(server!).length < 2 && Date.now() < deadline) {
+    // Writes go on, and maintenance needs the worker again: the stopped one is declared stalled and
+    // a new one started after it.
+    const after = () => workerPids(server!).slice(workerPids(server!).lastIndexOf(first) + 1);
+    const stalled = () => server!.output().split('\n').some((l) => l.includes('maintenance.worker-stalled') && new RegExp(`"workerPid":${first}\\b`).test(l));
+    const deadline = Date.now() + 120_000;
+    while ((after().length === 0 || !stalled()) && Date.now() < deadline) {
       await put(20);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    expect(server.output()).toMatch(/maintenance\.worker-stalled/);
-    const pids = workerPids(server!);
-    expect(pids.length).toBeGreaterThanOrEqual(2);
-    await until(() => !alive(first), 10_000, 'the stalled worker to be gone');
+    expect(stalled()).toBe(true);
+    expect(after().length).toBeGreaterThanOrEqual(1);
+    await until(() => !alive(first), 30_000, 'the stalled worker to be gone');
 
     // Stop the new worker too, then stop the server as a user would (Ctrl-C, systemd).
-    const second = pids[pids.length - 1];
+    await until(() => newestAlive() !== undefined && newestAlive() !== first, 120_000, 'a new maintenance worker');
+    const second = newestAlive()!;
     process.kill(second, 'SIGSTOP');
     stopped.push(second);
     const t0 = Date.now();
     server.child.kill('SIGTERM');
-    const outcome = await Promise.race([server.exited.then(() => 'exited'), new Promise((resolve) => setTimeout(() => resolve('hung'), 20_000))]);
+    const outcome = await Promise.race([server.exited.then(() => 'exited'), new Promise((resolve) => setTimeout(() => resolve('hung'), 60_000))]);
     expect(outcome).toBe('exited');
     console.log(`server ended ${Date.now() - t0} ms after SIGTERM with its worker stopped`);
     await until(() => !alive(second), 10_000, 'the stopped worker to be gone');
