@@ -134,10 +134,24 @@ test('the SDK retries the 503 and its real 13 MB PutVectors gets through once th
     const hold = new Promise<void>((r) => (release = r));
     let answered = 0;
     const flood = Promise.all(Array.from({ length: FLOOD }, () => send(server.url, badHeaders, badBody, hold).finally(() => answered++)));
-    for (let i = 0; i < 100 && answered < FLOOD - CAP / badBody.length; i++) await new Promise((r) => setTimeout(r, 100));
+    for (const until = Date.now() + 60_000; answered < FLOOD - CAP / badBody.length && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    // The flood is let go once an attempt of the put was refused (not after a fixed 1.5 s, which a
+    // loaded machine could spend just sending the 13 MB; the put then got through at its first try).
+    // Per attempt: inside the SDK's retry middleware. A fallback release keeps a failure from hanging.
+    c.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          return await next(args);
+        } catch (error) {
+          release();
+          throw error;
+        }
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'releaseFloodOnRefusal' },
+    );
+    const fallback = setTimeout(release, 120_000);
     const put = c.send(new PutVectorsCommand({ vectorBucketName: BUCKET, indexName: INDEX, vectors: mine }));
-    setTimeout(release, 1500);
-    const done = await put;
+    const done = await put.finally(() => clearTimeout(fallback));
     const answers = await flood;
     console.log(JSON.stringify({ attempts: done.$metadata.attempts, retryDelayMs: done.$metadata.totalRetryDelay, flood503: answers.filter((a) => a.status === 503).length }));
     expect(done.$metadata.httpStatusCode).toBe(200);
