@@ -30,7 +30,7 @@ test('optimizeSizedFor and optimizeMemory size the optimize function', () => {
   // 2M × 768 floats × 6 bytes of /tmp each, plus Lambda's 512 MiB.
   expect(optimize.Properties.EphemeralStorage.Size).toBe(512 + Math.ceil((2_000_000 * 768 * 6) / 2 ** 20));
   expect(() => synthApp({ optimizeSizedFor: 'lots' })).toThrow(/optimizeSizedFor must be <vectors>x<dimension>/);
-}, 120_000);
+}, 360_000);
 
 test('optimizeJobSizedFor sizes the optimize job; optimizeJob=false leaves it out', () => {
   const tasks = (t: any) => Object.values(t.Resources as Record<string, any>).filter((r) => r.Type === 'AWS::ECS::TaskDefinition');
@@ -40,4 +40,4 @@ test('optimizeJobSizedFor sizes the optimize job; optimizeJob=false leaves it ou
   expect(Number(task.Properties.Cpu)).toBeGreaterThanOrEqual(8192);
   expect(tasks(synthApp({ optimizeJob: 'false' }))).toHaveLength(0);
   expect(() => synthApp({ optimizeJobSizedFor: '10M' })).toThrow(/optimizeJobSizedFor must be <vectors>x<dimension>/);
-}, 180_000);
+}, 360_000);
