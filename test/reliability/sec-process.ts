@@ -14,8 +14,12 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
+/**
+ * As `npm start` runs it: node with tsx's loader. (Not the tsx CLI, whose signal relay SIGKILLs the
+ * server when it has not acknowledged a SIGTERM/SIGINT within 2 × 30 ms: exit 130 on a loaded machine.)
+ */
 export function spawnServer(dataDir: string, env: Record<string, string> = {}, args: string[] = []): { child: ChildProcess; output(): string; exited: Promise<number | string> } {
-  const child = spawn(TSX, ['bin/server.ts', '--port', '0', '--data-dir', dataDir, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/server.ts', '--port', '0', '--data-dir', dataDir, ...args], {
     cwd: ROOT,
     env: { ...process.env, S3V_MAINT: 'off', S3V_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
