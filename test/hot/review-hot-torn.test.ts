@@ -5,7 +5,7 @@ import { CreateIndexCommand, CreateVectorBucketCommand, PutVectorsCommand, Query
 import type { LanceVectorStore } from '../../lambdas/adapters/lance/lance-store';
 import { startTestService, uniqueName, type TestService } from '../helpers/service';
 
-jest.setTimeout(240_000);
+jest.setTimeout(480_000);
 Object.assign(process.env, { S3V_HOT_MIN_ROWS: '1', S3V_HOT_QUIET_MS: '300', S3V_HOT_DELTA_MAX: '5000', S3V_HOT_BUILD_THREADS: '1' });
 const dimension = 8;
 const n = 400;
