@@ -9,7 +9,7 @@ import { CreateIndexCommand, CreateVectorBucketCommand, GetVectorsCommand, PutVe
 import { clientFor } from '../helpers/service';
 import { ROOT_KEYS, runScript, spawnServer, startBackend, type Backend } from './helpers';
 
-jest.setTimeout(180_000);
+jest.setTimeout(360_000);
 
 let backend: Backend;
 beforeAll(async () => {
