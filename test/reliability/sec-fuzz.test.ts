@@ -151,5 +151,5 @@ describe('fuzzing every operation and raw HTTP', () => {
     // The fuzzer got past validation too: some cases succeeded.
     expect([...seen.keys()].some((k) => k.startsWith('200'))).toBe(true);
     expect((await t.client.send(new ListVectorBucketsCommand({}))).$metadata.httpStatusCode).toBe(200);
-  }, 200_000);
+  }, 400_000);
 });
