@@ -93,9 +93,11 @@ export function bruteForce(all: Rows[], dimension: number, query: Float32Array, 
   return scored.slice(0, k).map((s) => s[1]);
 }
 
+/** Share of the true top-K found. Nothing to find: 1 for an empty answer, 0 for any hit. */
 export function recall(hits: QueryHit[], truth: string[]): number {
+  if (truth.length === 0) return hits.length === 0 ? 1 : 0;
   const want = new Set(truth);
-  return hits.filter((h) => want.has(h.key)).length / Math.max(1, truth.length);
+  return hits.filter((h) => want.has(h.key)).length / truth.length;
 }
 
 export function rowVector(r: Rows, i: number, dimension: number): Float32Array {
