@@ -58,6 +58,20 @@ export class LockTimeoutError extends ServiceError {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const FIRST_BACKOFF_MS = 4;
+const MAX_BACKOFF_MS = 250;
+
+/**
+ * The wait before attempt `attempt + 1` at a held lease: doubling from 4 ms to 250 ms, the upper half
+ * of it random ("equal jitter"). Waiters in several processes spread out instead of polling the
+ * table in step, and their calls fall from one every few ms to four a second; the upper half keeps a
+ * long waiter looking often enough not to fall far behind a release.
+ */
+export function leaseBackoffMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.min(attempt, 16));
+  return ceiling / 2 + (random() * ceiling) / 2;
+}
+
 /**
  * A lease in DynamoDB: taken when absent or expired (conditional put), renewed while held, deleted
  * by its owner only. A holder killed mid-write blocks the index for at most leaseMs.
@@ -106,8 +120,10 @@ export class LeaseLock {
     const owner = randomBytes(12).toString('hex');
     const started = Date.now();
     for (let attempt = 0; !(await this.tryTake(name, owner, false)); attempt++) {
-      if (Date.now() - started > this.maxWaitMs) throw new LockTimeoutError(name, Date.now() - started);
-      await sleep(Math.min(50, 2 + attempt * 2) * (0.5 + Math.random()));
+      const waited = Date.now() - started;
+      if (waited > this.maxWaitMs) throw new LockTimeoutError(name, waited);
+      // The last wait ends at the deadline, for one more attempt there.
+      await sleep(Math.min(leaseBackoffMs(attempt), this.maxWaitMs - waited + 1));
     }
     // Renew at a third of the lease, so a slow write keeps it.
     const renewal = setInterval(() => void this.tryTake(name, owner, true).catch(() => undefined), Math.max(1000, this.leaseMs / 3));
