@@ -201,13 +201,14 @@ export class LeaseLock {
       }
       const now = Date.now();
       const wasNext = reservedAt !== 0;
-      // (A refresh fails on a lease released just now: then the claim still stands; take it.)
       // Claimed or refreshed twice a second at most: each ask is a call too.
       if (now - askedAt > RESERVATION_MS / 4) {
         askedAt = now;
-        reservedAt = (await this.reserve(name, owner, started)) ? now : 0;
+        // A claim is an optimization: a failure to make one is not the write's.
+        reservedAt = (await this.reserve(name, owner, started).catch(() => false)) ? now : 0;
       }
-      // Next in turn: look more often (one such waiter per index); others back off further.
+      // Next in turn: look more often (one such waiter per index); others back off further. A refresh
+      // fails on a lease released just now, when the claim still stands: try to take it at once.
       const delay = wasNext && !reservedAt ? 0 : leaseBackoffMs(attempt, Math.random, reservedAt ? NEXT_MAX_BACKOFF_MS : MAX_BACKOFF_MS);
       // The last wait ends at the deadline, for one more attempt there.
       await sleep(Math.min(delay, this.maxWaitMs - waited + 1));
