@@ -25,7 +25,7 @@ export interface S3Backend {
 }
 
 /** A pass-through HTTP proxy to dynalite that records each call's operation and table. */
-async function countingProxy(target: string, calls: DynamoCall[]): Promise<{ url: string; server: Server }> {
+export async function countingProxy(target: string, calls: DynamoCall[]): Promise<{ url: string; server: Server }> {
   const { hostname, port } = new URL(target);
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -34,7 +34,9 @@ async function countingProxy(target: string, calls: DynamoCall[]): Promise<{ url
       const body = Buffer.concat(chunks);
       let table = '';
       try {
-        table = String((JSON.parse(body.toString() || '{}') as { TableName?: string }).TableName ?? '');
+        const call = JSON.parse(body.toString() || '{}') as { TableName?: string; RequestItems?: Record<string, unknown> };
+        // Batch calls name their tables in RequestItems.
+        table = String(call.TableName ?? Object.keys(call.RequestItems ?? {}).join('+'));
       } catch {
         /* not JSON: dynalite answers it */
       }

@@ -4,6 +4,8 @@
 //   pk CURSOR#<token>   sk -          a pagination cursor, with `ttl` for DynamoDB's expiry
 // Records are stored whole as JSON in `doc`; `rev` guards read-modify-write updates.
 import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   CreateTableCommand,
   DeleteItemCommand,
@@ -222,6 +224,31 @@ export class DynamoCatalog implements CatalogPort {
 
   async getIndex(bucketName: string, indexName: string): Promise<IndexRecord | undefined> {
     return visibleIndex((await this.getDoc<PendingIndex>(indexPartition(bucketName), indexName))?.doc);
+  }
+
+  /**
+   * A bucket and (optionally) one of its indexes in one consistent round trip (BatchGetItem): what
+   * a request reads before it starts, for its authorization and its use case alike.
+   */
+  async getBucketAndIndex(bucketName: string, indexName?: string): Promise<{ bucket?: BucketRecord; index?: IndexRecord }> {
+    const wanted: Item[] = [{ pk: { S: BUCKETS }, sk: { S: bucketName } }];
+    if (indexName !== undefined) wanted.push({ pk: { S: indexPartition(bucketName) }, sk: { S: indexName } });
+    const found: Item[] = [];
+    let keys: Item[] | undefined = wanted;
+    // DynamoDB may leave keys unprocessed under throttling: ask again for those.
+    for (let attempt = 0; keys?.length; attempt++) {
+      if (attempt) await new Promise((r) => setTimeout(r, Math.min(500, 20 * 2 ** attempt) * Math.random()));
+      const out: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
+      found.push(...(out.Responses?.[this.table] ?? []));
+      keys = out.UnprocessedKeys?.[this.table]?.Keys;
+    }
+    const doc = (pk: string) => found.find((item) => item.pk.S === pk)?.doc?.S;
+    const bucket = doc(BUCKETS);
+    const index = indexName === undefined ? undefined : doc(indexPartition(bucketName));
+    return {
+      bucket: bucket === undefined ? undefined : (JSON.parse(bucket) as BucketRecord),
+      index: index === undefined ? undefined : visibleIndex(JSON.parse(index) as PendingIndex),
+    };
   }
 
   async listIndexes(bucketName: string, request: ListRequest): Promise<ListResult<IndexRecord>> {

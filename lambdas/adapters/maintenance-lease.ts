@@ -6,7 +6,7 @@
 // Taken with a conditional put (free, or expired); given back with a conditional delete (only by its
 // holder). A holder that dies keeps the lease only until it expires, which is set past the run's
 // own time limit: Lambda cannot run a handler longer than its timeout.
-import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 
 export const LEASE_PREFIX = 'LEASE#';
@@ -71,6 +71,12 @@ export class MaintenanceLease {
       if (e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException') return { held: false };
       throw e;
     }
+  }
+
+  /** Whether anyone (this holder included) holds the lease now: a consistent read that takes nothing. */
+  async isHeld(): Promise<boolean> {
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.table, Key: this.key, ConsistentRead: true }));
+    return Item !== undefined && Number(Item.expiresAt?.N ?? 0) >= this.now();
   }
 
   /** Gives the lease back; a no-op if it expired and someone else holds it now. */
@@ -147,4 +153,12 @@ export function keepRenewed(
     clearInterval(timer);
     clearTimeout(expiry);
   };
+}
+
+/**
+ * Whether an index's maintenance lease is held (by a build job, a run, a server process): the
+ * orphan sweep leaves such a table alone, its holder may still be writing to it.
+ */
+export function indexLeaseHeld(client: DynamoDBClient, table: string): (storageId: string) => Promise<boolean> {
+  return (storageId) => new MaintenanceLease(client, table, { name: indexLeaseName(storageId) }).isHeld();
 }

@@ -1,13 +1,15 @@
 // The server on an external backend: the catalog on a DynamoDB-compatible service shared by every
 // process, the vectors on s3+ddb://. Same handlers and pipeline as local mode; what differs is what
 // a process may keep: nothing of the catalog (no single-writer cache: another process may change
-// any record), Lance reads checked against the latest commit every time, maintenance under a lease.
+// any record; one consistent read per request serves its lookups), Lance reads checked against the
+// latest commit every time, maintenance under a lease.
 import type { DynamoIdentityStore } from '../adapters/dynamo-identities';
 import { authSteps, serviceHandle, type LocalService, type LocalServiceOptions } from '../local/local-service';
 import { startLocalServer } from '../local/server';
 import { createDeps } from '../runtime/deps';
 import { checkBackend, externalCatalogClient } from './backend';
 import { sharedIdentityStore } from './identities';
+import { requestSnapshotStep } from './request-catalog';
 import type { BackendConfig } from './config';
 import { startSharedMaintenanceLoop } from './shared-maintenance';
 
@@ -31,7 +33,9 @@ export async function startSharedService(options: SharedServiceOptions): Promise
     soleCatalogWriter: false,
   });
   const identities: DynamoIdentityStore = sharedIdentityStore(client, backend.catalog.table, secretKey!);
-  const steps = authSteps(options.config, identities, options.auth);
+  const auth = authSteps(options.config, identities, options.auth);
+  // One consistent catalog read per request instead of one per lookup (./request-catalog).
+  const steps = { ...auth, authorize: requestSnapshotStep(deps.catalogTable, auth.authorize) };
   let server;
   try {
     server = await startLocalServer({ deps, host: options.host, port: options.port, steps, extraRoutes: options.extraRoutes?.({ deps, steps }) });

@@ -7,7 +7,7 @@
 // the next action. The catalog-wide housekeeping (forgotten states, orphaned tables, the state
 // table's old versions) runs under a lease of its own, by one process at a time.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { indexLeaseName, keepRenewed, MaintenanceLease, underLease } from '../adapters/maintenance-lease';
+import { indexLeaseHeld, indexLeaseName, keepRenewed, MaintenanceLease, underLease } from '../adapters/maintenance-lease';
 import type { Deps } from '../core/deps';
 import type { IndexRecord } from '../core/ports';
 import { maintenanceConfigFromEnv } from '../maintenance/config';
@@ -87,7 +87,7 @@ export async function leasedMaintenancePass(deps: Pick<Deps, 'catalog' | 'store'
   }
 
   await underLease(new MaintenanceLease(o.client, o.table, { name: HOUSEKEEPING_LEASE }), o.leaseMs, () =>
-    housekeeping(deps, seen, report.complete, config, clock),
+    housekeeping(deps, seen, report.complete, config, clock, indexLeaseHeld(o.client, o.table)),
   ).catch((error) => log.warn({ event: 'maintenance.state-failed', err: error }, 'housekeeping lease unavailable'));
 
   report.ms = clock() - startedAt;

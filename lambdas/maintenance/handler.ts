@@ -5,7 +5,7 @@
 // (job-launcher.ts, job.ts) instead of being deferred forever.
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { MaintenanceLease, underLease } from '../adapters/maintenance-lease';
+import { indexLeaseHeld, MaintenanceLease, underLease } from '../adapters/maintenance-lease';
 import type { Deps } from '../core/deps';
 import { depsFromEnv, settingsFromEnv, type RuntimeSettings } from '../runtime/deps';
 import { logger } from '../runtime/logger';
@@ -61,6 +61,8 @@ export async function runScheduled(deps: Pick<Deps, 'catalog' | 'store'>, settin
     runMaintenanceOnce(deps, {
       config,
       deadline: Date.now() + runMs,
+      // A job may still be building a table whose index was deleted: the sweep leaves it to the job.
+      leaseHeld: indexLeaseHeld(settings.dynamo, settings.table),
       claim: async (index, maintain) => {
         // The index's lease: held by a job building it (skip), else by this run while it maintains it.
         const holder = randomUUID();

@@ -24,6 +24,8 @@ export interface JobOptions {
   leaseMs?: number;
   /** Called when the lease is lost (taken over, or not renewed in time); default: exit at once. */
   onLeaseLost?: () => void;
+  /** How often the job looks whether its index was deleted meanwhile; default 30 s. */
+  goneCheckMs?: number;
 }
 
 export type JobResult =
@@ -61,12 +63,40 @@ export async function runJob(options: JobOptions = {}): Promise<JobResult> {
     everyMs: options.renewEveryMs ?? leaseMs / 4,
     onError: (error) => log.warn({ event: 'maintenance.job-lease-renewal-failed', storageId, err: error }, 'lease not renewed; retrying'),
   });
+  const isGone = async () => (await deps.catalog.getIndex(bucket, indexName))?.storageId !== storageId;
   try {
     const index = await deps.catalog.getIndex(bucket, indexName);
     if (!index || index.storageId !== storageId) return { outcome: 'gone' };
     log.info({ event: 'maintenance.job-start', bucket, index: indexName, storageId }, 'maintenance job started');
-    // catchUp: rows written during a long build are folded in before the job ends.
-    const report = await maintainIndex(deps, index, { config: maintenanceConfigFromEnv(env), catchUp: true });
+    // A DeleteIndex may land while the job builds: looked for now and then (no next action starts
+    // then) and at the end. What the build may have committed into the dropped table is then the
+    // job's to remove: the orphan sweep leaves a table alone while its index lease is held.
+    let gone = false;
+    let looking = false;
+    const watch = setInterval(() => {
+      if (looking) return;
+      looking = true;
+      isGone()
+        .then((g) => (gone ||= g), () => undefined)
+        .finally(() => (looking = false));
+    }, options.goneCheckMs ?? 30_000);
+    watch.unref();
+    let report: IndexReport | undefined;
+    let failure: unknown;
+    try {
+      // catchUp: rows written during a long build are folded in before the job ends.
+      report = await maintainIndex(deps, index, { config: maintenanceConfigFromEnv(env), catchUp: true, shouldStop: () => gone });
+    } catch (error) {
+      failure = error;
+    } finally {
+      clearInterval(watch);
+    }
+    if (gone || (await isGone().catch(() => false))) {
+      await deps.store.dropIndex(index).catch((error: unknown) => log.warn({ event: 'maintenance.job-drop-failed', storageId, err: error }, 'table of the deleted index not removed; the orphan sweep will'));
+      log.info({ event: 'maintenance.job-index-gone', storageId }, 'the index was deleted during the job: its table is removed');
+      return { outcome: 'gone' };
+    }
+    if (!report) throw failure;
     log.info({ event: 'maintenance.job-done', storageId, outcome: report.outcome, actions: report.actions.map((a) => a.kind) }, 'maintenance job done');
     return { outcome: 'done', report };
   } finally {

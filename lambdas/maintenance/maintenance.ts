@@ -16,7 +16,7 @@ import type { IndexRecord } from '../core/ports';
 import { logger } from '../runtime/logger';
 import { maintenanceConfigFromEnv, type MaintenanceConfig } from './config';
 import { compactRetryAt, decide, estimateMs, foldAction, lockedRetryAt, type Action } from './decide';
-import { sweepOrphans } from './orphans';
+import { sweepOrphans, type LeaseHeld } from './orphans';
 import { isCommitConflict, runOptimize, runWithRetry } from './actions';
 import { MaintenanceWorker } from './worker-client';
 
@@ -39,6 +39,8 @@ export interface MaintenanceOptions {
    * hand-off of a build too long for it); `undefined`: another process maintains it now (skipped).
    */
   claim?: (index: IndexRecord, maintain: () => Promise<IndexReport>) => Promise<IndexReport | undefined>;
+  /** Whether an index's lease is held: the orphan sweep skips those tables (orphans.ts). */
+  leaseHeld?: LeaseHeld;
 }
 
 export interface IndexReport {
@@ -232,13 +234,13 @@ let lastStateCompaction = 0;
  * their orphaned tables (only after a complete pass, which saw every index), and drop its old
  * versions now and then. Failures are logged, not thrown: the next pass tries again.
  */
-export async function housekeeping(deps: Pick<Deps, 'catalog' | 'store'>, seen: ReadonlySet<string>, complete: boolean, config: MaintenanceConfig, clock: () => number): Promise<void> {
+export async function housekeeping(deps: Pick<Deps, 'catalog' | 'store'>, seen: ReadonlySet<string>, complete: boolean, config: MaintenanceConfig, clock: () => number, leaseHeld?: LeaseHeld): Promise<void> {
   const store = maintainableStore(deps);
   try {
     if (complete) {
       const states = await store.maintenanceState.readAll();
       await store.maintenanceState.remove([...states.keys()].filter((id) => !seen.has(id)));
-      const orphans = await sweepOrphans(deps, store, seen);
+      const orphans = await sweepOrphans(deps, store, seen, leaseHeld);
       if (orphans.length) log.info({ event: 'maintenance.orphans', removed: orphans }, 'removed tables of deleted indexes');
     }
     if (clock() - lastStateCompaction >= config.keepVersionsSeconds * 1000) {
@@ -274,7 +276,7 @@ export async function runMaintenanceOnce(deps: Pick<Deps, 'catalog' | 'store'>, 
       log.warn({ event: 'maintenance.failed', storageId: index.storageId, err: error }, 'index maintenance failed');
     }
   }
-  await housekeeping(deps, seen, report.complete, config, clock);
+  await housekeeping(deps, seen, report.complete, config, clock, options.leaseHeld);
   report.ms = clock() - startedAt;
   const busy = report.indexes.filter((i) => i.outcome !== 'idle' && i.outcome !== 'empty');
   if (busy.length) log.info({ event: 'maintenance.run', indexes: report.indexes.length, maintained: busy.length, complete: report.complete, ms: Math.round(report.ms) }, 'maintenance pass');

@@ -11,6 +11,7 @@ import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
   DynamoDBClient,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
@@ -58,9 +59,37 @@ export class LockTimeoutError extends ServiceError {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const FIRST_BACKOFF_MS = 4;
+const MAX_BACKOFF_MS = 250;
+/** The waiter holding the next turn: the gap it may leave after a release. */
+const NEXT_MAX_BACKOFF_MS = 100;
+
 /**
- * A lease in DynamoDB: taken when absent or expired (conditional put), renewed while held, deleted
+ * The wait before attempt `attempt + 1` at a held lease: doubling from 4 ms to 250 ms, the upper half
+ * of it random ("equal jitter"). Waiters in several processes spread out instead of polling the
+ * table in step, and their calls fall from one every few ms to four a second; the upper half keeps a
+ * long waiter looking often enough not to fall far behind a release.
+ */
+export function leaseBackoffMs(attempt: number, random: () => number = Math.random, maxMs = MAX_BACKOFF_MS): number {
+  const ceiling = Math.min(maxMs, FIRST_BACKOFF_MS * 2 ** Math.min(attempt, 16));
+  return ceiling / 2 + (random() * ceiling) / 2;
+}
+
+/** A waiter's claim on the next turn lapses this long after its last refresh (it died, or gave up). */
+const RESERVATION_MS = 2_000;
+
+const conditionFailed = (error: unknown) => error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+/**
+ * A lease in DynamoDB: taken when free or expired (conditional put), renewed while held, given back
  * by its owner only. A holder killed mid-write blocks the index for at most leaseMs.
+ *
+ * Waiters back off (leaseBackoffMs), which alone would hand the lease to whoever asks first after a
+ * release: the releasing process's next local writer, asking at once, while other processes'
+ * waiters sleep. So the longest waiter reserves the next turn on the item (nextUp, nextSince = when
+ * it started waiting, nextAt = its last refresh); while that reservation is fresh nobody else takes
+ * the lease, and the reserved waiter polls often. A release keeps the reservation (the item stays,
+ * without an owner) and the reserved waiter's take replaces the item, ending it.
  */
 export class LeaseLock {
   private readonly leaseMs: number;
@@ -75,7 +104,7 @@ export class LeaseLock {
     return this.options.key(name);
   }
 
-  private async tryTake(name: string, owner: string, renew: boolean): Promise<boolean> {
+  private async tryTake(name: string, owner: string): Promise<boolean> {
     const now = Date.now();
     try {
       await this.options.client.send(
@@ -86,16 +115,73 @@ export class LeaseLock {
             owner: { S: owner },
             expiresAtMs: { N: String(now + this.leaseMs) },
           },
-          ConditionExpression: renew ? '#o = :owner' : 'attribute_not_exists(#o) OR expiresAtMs < :now OR #o = :owner',
+          ConditionExpression: '(attribute_not_exists(#o) OR expiresAtMs < :now OR #o = :owner) AND (attribute_not_exists(nextUp) OR nextUp = :owner OR nextAt < :stale)',
           ExpressionAttributeNames: { '#o': 'owner' },
-          ExpressionAttributeValues: renew ? { ':owner': { S: owner } } : { ':owner': { S: owner }, ':now': { N: String(now) } },
+          ExpressionAttributeValues: { ':owner': { S: owner }, ':now': { N: String(now) }, ':stale': { N: String(now - RESERVATION_MS) } },
         }),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (conditionFailed(error)) return false;
       throw error;
     }
+  }
+
+  /** Extends a held lease; false when it is no longer this owner's. */
+  private async renew(name: string, owner: string): Promise<boolean> {
+    try {
+      await this.options.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.table,
+          Key: this.key(name),
+          UpdateExpression: 'SET expiresAtMs = :expires',
+          ConditionExpression: '#o = :owner',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':owner': { S: owner }, ':expires': { N: String(Date.now() + this.leaseMs) } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Claims (or refreshes) the next turn, if nobody who has waited longer holds a fresh claim. */
+  private async reserve(name: string, owner: string, since: number): Promise<boolean> {
+    const now = Date.now();
+    try {
+      await this.options.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.table,
+          Key: this.key(name),
+          UpdateExpression: 'SET nextUp = :owner, nextSince = :since, nextAt = :now',
+          // Only on a held lease (never creating the item); a longer waiter's fresh claim stands.
+          ConditionExpression: 'attribute_exists(#o) AND (attribute_not_exists(nextUp) OR nextUp = :owner OR nextAt < :stale OR nextSince > :since)',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':owner': { S: owner }, ':since': { N: String(since) }, ':now': { N: String(now) }, ':stale': { N: String(now - RESERVATION_MS) } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Gives up a claim on the next turn (a waiter that timed out), so nobody waits for it to lapse. */
+  private async unreserve(name: string, owner: string): Promise<void> {
+    await this.options.client
+      .send(
+        new UpdateItemCommand({
+          TableName: this.options.table,
+          Key: this.key(name),
+          UpdateExpression: 'REMOVE nextUp, nextSince, nextAt',
+          ConditionExpression: 'nextUp = :owner',
+          ExpressionAttributeValues: { ':owner': { S: owner } },
+        }),
+      )
+      .catch(() => undefined);
   }
 
   close(): void {
@@ -105,28 +191,62 @@ export class LeaseLock {
   async acquire(name: string): Promise<Release> {
     const owner = randomBytes(12).toString('hex');
     const started = Date.now();
-    for (let attempt = 0; !(await this.tryTake(name, owner, false)); attempt++) {
-      if (Date.now() - started > this.maxWaitMs) throw new LockTimeoutError(name, Date.now() - started);
-      await sleep(Math.min(50, 2 + attempt * 2) * (0.5 + Math.random()));
+    let reservedAt = 0;
+    let askedAt = 0;
+    for (let attempt = 0; !(await this.tryTake(name, owner)); attempt++) {
+      const waited = Date.now() - started;
+      if (waited > this.maxWaitMs) {
+        if (reservedAt) await this.unreserve(name, owner);
+        throw new LockTimeoutError(name, waited);
+      }
+      const now = Date.now();
+      const wasNext = reservedAt !== 0;
+      // Claimed or refreshed twice a second at most: each ask is a call too.
+      if (now - askedAt > RESERVATION_MS / 4) {
+        askedAt = now;
+        // A claim is an optimization: a failure to make one is not the write's.
+        reservedAt = (await this.reserve(name, owner, started).catch(() => false)) ? now : 0;
+      }
+      // Next in turn: look more often (one such waiter per index); others back off further. A refresh
+      // fails on a lease released just now, when the claim still stands: try to take it at once.
+      const delay = wasNext && !reservedAt ? 0 : leaseBackoffMs(attempt, Math.random, reservedAt ? NEXT_MAX_BACKOFF_MS : MAX_BACKOFF_MS);
+      // The last wait ends at the deadline, for one more attempt there.
+      await sleep(Math.min(delay, this.maxWaitMs - waited + 1));
     }
     // Renew at a third of the lease, so a slow write keeps it.
-    const renewal = setInterval(() => void this.tryTake(name, owner, true).catch(() => undefined), Math.max(1000, this.leaseMs / 3));
+    const renewal = setInterval(() => void this.renew(name, owner).catch(() => undefined), Math.max(1000, this.leaseMs / 3));
     renewal.unref();
     return async () => {
       clearInterval(renewal);
+      const mine = { ':owner': { S: owner } };
       try {
+        // Nobody waiting: the item goes. Else the owner goes, and the reservation stays.
         await this.options.client.send(
           new DeleteItemCommand({
             TableName: this.options.table,
             Key: this.key(name),
-            ConditionExpression: '#o = :owner',
+            ConditionExpression: '#o = :owner AND attribute_not_exists(nextUp)',
             ExpressionAttributeNames: { '#o': 'owner' },
-            ExpressionAttributeValues: { ':owner': { S: owner } },
+            ExpressionAttributeValues: mine,
           }),
         );
       } catch (error) {
-        // Lost it (expired and taken): nothing of ours to delete.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!conditionFailed(error)) throw error;
+        try {
+          await this.options.client.send(
+            new UpdateItemCommand({
+              TableName: this.options.table,
+              Key: this.key(name),
+              UpdateExpression: 'REMOVE #o, expiresAtMs',
+              ConditionExpression: '#o = :owner',
+              ExpressionAttributeNames: { '#o': 'owner' },
+              ExpressionAttributeValues: mine,
+            }),
+          );
+        } catch (again) {
+          // Lost it (expired and taken): nothing of ours to give back.
+          if (!conditionFailed(again)) throw again;
+        }
       }
     };
   }
