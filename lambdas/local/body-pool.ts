@@ -33,7 +33,26 @@ export function bodyWorkerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env):
   };
 }
 
-type Reply = { id: number } & ({ hash: string } | { blank: true } | { invalid: true } | { value: unknown } | { fallback: true });
+/** The worker's `flat` answer: the body without its vector lists, the lists' values, where each goes. */
+interface FlatBody {
+  json: string;
+  floats: Float32Array;
+  places: Int32Array;
+}
+
+type Reply = { id: number } & ({ hash: string } | { blank: true } | { invalid: true } | { value: unknown } | { flat: FlatBody } | { fallback: true });
+
+/** The body a `flat` answer describes: each vector's list a view of the one Float32Array. */
+function unflatten({ json, floats, places }: FlatBody): unknown {
+  const body = JSON.parse(json) as { vectors: { data: { float32: unknown } }[] };
+  let at = 0;
+  for (let p = 0; p < places.length; p += 2) {
+    const length = places[p + 1];
+    body.vectors[places[p]].data.float32 = floats.subarray(at, at + length);
+    at += length;
+  }
+  return body;
+}
 
 interface Slot {
   worker: Worker;
@@ -55,6 +74,13 @@ function parsedBody(reply: Reply | undefined): ParsedBody | undefined {
   if (!reply || 'fallback' in reply || 'hash' in reply) return undefined;
   if ('blank' in reply) return { blank: true };
   if ('invalid' in reply) return { invalid: true };
+  if ('flat' in reply) {
+    try {
+      return { value: unflatten(reply.flat) };
+    } catch {
+      return undefined; // (a body nested too deeply for this thread's stack) parse inline
+    }
+  }
   return { value: reply.value };
 }
 
