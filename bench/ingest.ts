@@ -2,7 +2,7 @@
 // from 4 callers, metadata category + a number. Compares server builds A/B in one run, interleaved
 // (the machine is shared, so only same-run figures compare):
 //   tsx bench/ingest.ts --repos /path/to/other/checkout,. --rows 60000 --rounds 2 [--warm 20000]
-//                       [--dataset synthetic] [--cpu-prof] [--keep] [--dir D]
+//                       [--dataset synthetic] [--cpu-prof] [--keep] [--dir D] [--envs 'S3V_X=1|S3V_X=2']
 // Each run: a fresh data folder and server, one index, ingest, then rows and distinct keys counted
 // in the table (a duplicate key or a lost row shows up there), with the CPU seconds of the server,
 // its maintenance worker and this client. `--warm N`: N rows first, then wait until maintenance
@@ -32,9 +32,10 @@ function arg(name: string, fallback: string): string {
   return i > 0 ? process.argv[i + 1] : fallback;
 }
 
-async function startServer(repo: string, dataDir: string, logFile: string, cpuProfDir?: string) {
+async function startServer(repo: string, dataDir: string, logFile: string, cpuProfDir?: string, extraEnv: Record<string, string> = {}) {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...extraEnv,
     S3V_ROOT_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId,
     S3V_ROOT_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey,
     S3V_REGION: REGION,
@@ -71,19 +72,36 @@ async function startServer(repo: string, dataDir: string, logFile: string, cpuPr
   return { url, stop, pid: child.pid! };
 }
 
-/** CPU seconds (user + system) of a process and of its children (the maintenance worker). */
-function cpuSeconds(pid: number): { own: number; workers: number } {
-  const ticks = (p: number) => {
-    const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+/**
+ * CPU seconds (user + system) of a process, split by thread (its main JS thread, LanceDB's tokio
+ * threads, the other threads: body worker, GC helpers, libuv pool), and of its children (the
+ * maintenance worker).
+ */
+function cpuSeconds(pid: number): { own: number; main: number; tokio: number; threads: number; workers: number } {
+  const ticks = (stat: string) => {
+    const f = stat.split(') ')[1].split(' ');
     return Number(f[11]) + Number(f[12]);
   };
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined; // a thread or child that ended meanwhile
+    }
+  };
   let workers = 0;
-  try {
-    for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) workers += ticks(Number(c));
-  } catch {
-    /* no children */
+  for (const c of (read(`/proc/${pid}/task/${pid}/children`) ?? '').trim().split(/\s+/).filter(Boolean)) workers += ticks(read(`/proc/${c}/stat`) ?? ') S 0 0 0 0 0 0 0 0 0 0 0 0');
+  let main = 0;
+  let tokio = 0;
+  let threads = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = read(`/proc/${pid}/task/${tid}/stat`);
+    if (!stat) continue;
+    if (Number(tid) === pid) main += ticks(stat);
+    else if (stat.includes('(tokio-rt')) tokio += ticks(stat);
+    else threads += ticks(stat);
   }
-  return { own: ticks(pid) / 100, workers: workers / 100 };
+  return { own: ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / 100, main: main / 100, tokio: tokio / 100, threads: threads / 100, workers: workers / 100 };
 }
 
 /** Waits until maintenance has built the key BTREE (its first pass after 10,000 rows). */
@@ -121,6 +139,9 @@ async function countRows(dataDir: string): Promise<{ rows: number; keys: number;
 
 async function main() {
   const repos = arg('repos', '.').split(',').map((r) => resolve(r));
+  // --envs 'S3V_BODY_WORKERS=0|': each repo once per '|'-separated set of server variables.
+  const envs = arg('envs', '').split('|').map((set) => Object.fromEntries(set.split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])));
+  const configs = repos.flatMap((repo) => envs.map((env) => ({ repo, env })));
   const rows = Number(arg('rows', '30000'));
   const rounds = Number(arg('rounds', '1'));
   const batch = Number(arg('batch', '500'));
@@ -132,10 +153,10 @@ async function main() {
   console.log(`${ds.description}; batch ${batch}, ${concurrency} callers, maintenance on (server defaults); run dir ${runDir}`);
   const results: Record<string, number[]> = {};
   for (let round = 0; round < rounds; round++) {
-    for (const [r, repo] of repos.entries()) {
-      const label = `${r}:${repo}`;
+    for (const [r, { repo, env }] of configs.entries()) {
+      const label = `${r}:${repo}${Object.keys(env).length ? ' ' + Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ') : ''}`;
       const dataDir = join(runDir, `r${round}-${r}`);
-      const server = await startServer(repo, dataDir, `${dataDir}.log`, cpuProf ? `${dataDir}-prof` : undefined);
+      const server = await startServer(repo, dataDir, `${dataDir}.log`, cpuProf ? `${dataDir}-prof` : undefined, env);
       const client = sdkClient(server.url);
       try {
         await createIndex(client, 'bench', 'ingest', ds.dimension, ds.metric);
@@ -158,7 +179,7 @@ async function main() {
         (results[label] ??= []).push(res.vectorsPerSecond);
         console.log(
           `round ${round} ${label}: ${Math.round(res.vectorsPerSecond)} vectors/s (${res.seconds.toFixed(1)} s; PutVectors p50 ${put.p50.toFixed(0)} ms, p99 ${put.p99.toFixed(0)} ms); ` +
-            `CPU s: server ${(cpu1.own - cpu0.own).toFixed(1)}, worker ${(cpu1.workers - cpu0.workers).toFixed(1)}, client ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)}; ` +
+            `CPU s: server ${(cpu1.own - cpu0.own).toFixed(1)} (main ${(cpu1.main - cpu0.main).toFixed(1)}, lance ${(cpu1.tokio - cpu0.tokio).toFixed(1)}, other threads ${(cpu1.threads - cpu0.threads).toFixed(1)}), maintenance ${(cpu1.workers - cpu0.workers).toFixed(1)}, client ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)}; ` +
             `table rows ${count.rows}, distinct keys ${count.keys}, fragments ${count.fragments}`,
         );
         if (count.rows !== ds.count || count.keys !== ds.count) console.log(`  !! expected ${ds.count} rows and keys`);

@@ -58,7 +58,9 @@ export class ServerProcess {
     };
     if (options.auth) delete env.S3V_AUTH;
     else env.S3V_AUTH = 'off';
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--no-deprecation', '--import', 'tsx', 'bin/server.ts', '--host', '127.0.0.1', '--port', '0', '--data-dir', options.dataDir], {
+    // BENCH_SERVER_NODE_ARGS: extra flags for every bench server (e.g. '--cpu-prof --cpu-prof-dir=/tmp/p'), which NODE_OPTIONS refuses.
+    const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...extra, ...(options.nodeArgs ?? []), '--no-deprecation', '--import', 'tsx', 'bin/server.ts', '--host', '127.0.0.1', '--port', '0', '--data-dir', options.dataDir], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

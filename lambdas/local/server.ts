@@ -7,7 +7,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { Deps } from '../core/deps';
 import { operationNames } from '../core/model';
 import { makeHandler, type PipelineSteps } from '../runtime/pipeline';
-import { errorResult } from '../runtime/event-codec';
+import { errorResult, keepRawBody } from '../runtime/event-codec';
+import { isUtf8 } from 'node:buffer';
 import { ProtocolError } from '../core/errors';
 import { route } from './router';
 import { BodyBudget, overloadedResult } from './body-budget';
@@ -126,7 +127,9 @@ function slowBodyResult(floor: number, graceMs: number): APIGatewayProxyResult {
 function setBody(event: APIGatewayProxyEvent, chunks: Buffer[], lazy: boolean): void {
   const text = () => (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
   if (!lazy) {
-    event.body = chunks.some((chunk) => chunk.length > 0) ? text() : null;
+    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    event.body = bytes.length > 0 ? bytes.toString('utf8') : null;
+    if (bytes.length > 0 && isUtf8(bytes)) keepRawBody(event, bytes);
     return;
   }
   let decoded: string | undefined;

@@ -12,6 +12,7 @@ import type { Deps } from '../core/deps';
 import { AccessDeniedError } from '../core/errors';
 import { parseArn } from '../core/resources';
 import type { Tags } from '../core/ports';
+import { rawBody } from './event-codec';
 import { logger } from './logger';
 import type { OperationContext, Step } from './pipeline';
 
@@ -69,7 +70,8 @@ export function sigv4Authenticator(lookup: SecretLookup<Caller>, region: string,
         headers,
         repeatedHeaders: repeated,
         // Read only when needed: the local server decodes a large body's text on first read.
-        body: bodyHash === undefined ? (event.body ?? '') : '',
+        // The local server keeps a body's bytes when they are valid UTF-8: the same hash, no re-encoding.
+        body: bodyHash === undefined ? (rawBody(event) ?? event.body ?? '') : '',
         bodyHash,
       },
       lookup,

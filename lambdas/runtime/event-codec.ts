@@ -17,6 +17,21 @@ export type ParsedBody = { value: unknown } | { invalid: true } | { blank: true 
 /** Parses the event's body elsewhere; undefined (or resolving to it): parse it here. */
 export type BodyParser = (event: APIGatewayProxyEvent) => Promise<ParsedBody | undefined> | undefined;
 
+const RAW_BODY = Symbol('raw body bytes');
+
+/**
+ * Keeps the bytes a body's text was decoded from, when they are valid UTF-8 (so they are the
+ * text's own encoding): SigV4 hashes them as they are instead of encoding the text again.
+ */
+export function keepRawBody(event: APIGatewayProxyEvent, bytes: Buffer): void {
+  Object.defineProperty(event, RAW_BODY, { value: bytes, enumerable: false });
+}
+
+/** The bytes keepRawBody kept, if any. */
+export function rawBody(event: APIGatewayProxyEvent): Buffer | undefined {
+  return (event as unknown as Record<symbol, Buffer | undefined>)[RAW_BODY];
+}
+
 /** The body's text, or undefined when there is none (no body, or only white space). */
 function bodyText(event: APIGatewayProxyEvent): string | undefined {
   if (!event.body) return undefined;

@@ -2,7 +2,7 @@
 // 256 KiB threshold answered as the inline path answers them.
 import { createHash } from 'node:crypto';
 import { CreateIndexCommand, CreateVectorBucketCommand, GetVectorsCommand } from '@aws-sdk/client-s3vectors';
-import { BodyParserPool, DEFAULT_BODY_WORKER_MIN_BYTES } from '../../lambdas/local/body-pool';
+import { BodyParserPool, bodyWorkerSettingsFromEnv } from '../../lambdas/local/body-pool';
 import { callOperation } from '../helpers/raw';
 import { startTestService, type TestService } from '../helpers/service';
 
@@ -36,7 +36,7 @@ describe('a worker that dies', () => {
   });
 });
 
-describe('bodies around the 256 KiB threshold, default settings', () => {
+describe('bodies around the default threshold (256 KiB; 2 MiB on two cores), default settings', () => {
   let worker: TestService;
   let inline: TestService;
   const saved = { ...process.env };
@@ -69,7 +69,7 @@ describe('bodies around the 256 KiB threshold, default settings', () => {
     expect(Buffer.byteLength(body)).toBe(size);
     return body;
   }
-  const T = DEFAULT_BODY_WORKER_MIN_BYTES;
+  const T = bodyWorkerSettingsFromEnv({}).minBytes;
   const cases: [string, string][] = [];
   for (const size of [T - 1, T, T + 1]) {
     cases.push([`${size} B, good`, sized(size, `g${size}`, '1.401298464324817e-45,-0,3.4028235e38,0.1')]);
@@ -117,5 +117,14 @@ describe('bodies waiting for their request to be authenticated', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('the default threshold', () => {
+  test('2 MiB on two cores or fewer (the worker costs CPU there), 256 KiB with cores to spare', () => {
+    expect(bodyWorkerSettingsFromEnv({}, 2)).toEqual({ workers: 1, minBytes: 2 * 1024 * 1024 });
+    expect(bodyWorkerSettingsFromEnv({}, 1)).toEqual({ workers: 1, minBytes: 2 * 1024 * 1024 });
+    expect(bodyWorkerSettingsFromEnv({}, 8)).toEqual({ workers: 2, minBytes: 256 * 1024 });
+    expect(bodyWorkerSettingsFromEnv({ S3V_BODY_WORKER_MIN_BYTES: '1000' }, 2).minBytes).toBe(1000);
   });
 });

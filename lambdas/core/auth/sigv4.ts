@@ -1,8 +1,7 @@
 // Verifies AWS Signature Version 4 on a request by re-signing it with the SDK's own signer
 // (@smithy/signature-v4) and comparing in constant time. Only parsing and AWS's error wording live
 // here; the canonical request, string to sign and key derivation are the library's.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { Sha256 } from '@aws-crypto/sha256-js';
+import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ProtocolError } from '../errors';
 import type { Principal } from './principal';
@@ -51,6 +50,38 @@ export const SIGNATURE_MISMATCH =
 const missingToken = () => new ProtocolError('MissingAuthenticationTokenException', 403, 'Missing Authentication Token');
 const incomplete = (msg: string) => new ProtocolError('IncompleteSignatureException', 400, msg);
 const invalid = (msg: string = SIGNATURE_MISMATCH) => new ProtocolError('InvalidSignatureException', 403, msg);
+
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+function bytesOf(data: SourceData): string | Buffer {
+  if (typeof data === 'string') return data;
+  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+}
+
+/**
+ * The signer's hash (its Checksum interface: SHA-256, or HMAC-SHA-256 with a secret) on Node's
+ * native crypto: the same bytes as @aws-crypto/sha256-js, several times cheaper per request than
+ * its pure-JS rounds (four hashes and HMACs on every verification).
+ */
+class NodeSha256 {
+  private hash: Hash | Hmac;
+  constructor(private readonly secret?: SourceData) {
+    this.hash = this.start();
+  }
+  private start(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(this.secret));
+  }
+  update(data: SourceData): void {
+    this.hash.update(bytesOf(data));
+  }
+  digest(): Promise<Uint8Array> {
+    const out = this.hash.digest();
+    return Promise.resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+  }
+  reset(): void {
+    this.hash = this.start();
+  }
+}
 
 interface ParsedAuthorization {
   accessKeyId: string;
@@ -154,7 +185,7 @@ async function expectedSignature(req: SignedRequest, auth: ParsedAuthorization, 
     credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: secret },
     region: auth.region,
     service: auth.service,
-    sha256: Sha256,
+    sha256: NodeSha256,
     // Both botocore and the JS SDK escape the already-encoded path again for non-S3 services.
     uriEscapePath: true,
     applyChecksum: false,

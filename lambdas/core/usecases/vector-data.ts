@@ -5,7 +5,7 @@ import type { IndexRecord } from '../ports';
 
 /** From any realm: a worker thread's message, a test's VM context. */
 function isFloat32Array(values: unknown): values is Float32Array {
-  return ArrayBuffer.isView(values) && Object.prototype.toString.call(values) === '[object Float32Array]';
+  return values instanceof Float32Array || (ArrayBuffer.isView(values) && Object.prototype.toString.call(values) === '[object Float32Array]');
 }
 
 /**

@@ -59,6 +59,32 @@ function bounds(min: number | undefined, max: number | undefined): string {
 const violated = (path: string, rule: string, length?: number) =>
   `Value${length === undefined ? '' : ` with length ${length}`} at '${path || '/'}' failed to satisfy constraint: Member ${rule}`;
 
+/** A structure's members in model order and its required names, built once per shape (every vector of a PutVectors visits them). */
+const structures = new WeakMap<object, { members: [string, MemberRef][]; required: ReadonlySet<string> }>();
+
+function structureOf(shape: Shape): { members: [string, MemberRef][]; required: ReadonlySet<string> } {
+  const key = shape.members ?? shape;
+  let found = structures.get(key);
+  if (!found) structures.set(key, (found = { members: Object.entries(shape.members ?? {}), required: new Set(shape.required ?? []) }));
+  return found;
+}
+
+/** `[...s].length` without building the array: a surrogate pair is one code point, a lone surrogate one too. */
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 class Walker {
   problem: FieldProblem | undefined;
 
@@ -114,10 +140,9 @@ class Walker {
 
   private structure(shape: Shape, value: unknown, path: string): void {
     if (!isPlainObject(value)) return this.typeMismatch(shape, value, path);
-    const required = new Set(shape.required ?? []);
-    const members = shape.members ?? {};
+    const { required, members } = structureOf(shape);
     let present = 0;
-    for (const [name, ref] of Object.entries(members)) {
+    for (const [name, ref] of members) {
       const member = value[name];
       if (member === undefined || member === null || this.isEmptyUnion(ref, member)) {
         if (required.has(name)) this.add(`${path}/${name}`, violated(`${path}/${name}`, 'must not be null'));
@@ -128,7 +153,7 @@ class Walker {
       if (this.done) return;
     }
     if (shape.union && present !== 1) {
-      this.add(path, violated(path, `must have exactly one of ${Object.keys(members).join(', ')} set`));
+      this.add(path, violated(path, `must have exactly one of ${members.map(([name]) => name).join(', ')} set`));
     }
   }
 
@@ -177,7 +202,7 @@ class Walker {
   private string(shape: Shape, value: unknown, path: string): void {
     if (typeof value !== 'string') return this.typeMismatch(shape, value, path);
     if (shape.min !== undefined || shape.max !== undefined) {
-      this.length(shape, [...value].length, path); // lengths count Unicode code points, as Smithy does
+      this.length(shape, codePoints(value), path); // lengths count Unicode code points, as Smithy does
       if (this.done) return;
     }
     if (shape.pattern !== undefined && !compiledPattern(shape.pattern).test(value)) {
