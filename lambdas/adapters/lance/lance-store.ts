@@ -267,8 +267,8 @@ export class LanceVectorStore implements VectorStorePort {
   }
 
   async query(index: IndexRecord, request: QueryRequest): Promise<QueryHit[]> {
-    if (this.hot && !request.filter) {
-      const hits = this.hot.query(index, request.vector, request.topK);
+    if (this.hot) {
+      const hits = this.hot.query(index, request.vector, request.topK, request.filter);
       if (hits && !request.metadata) return hits.map(({ key, distance }) => ({ key, distance }));
       const answered = hits && (await withHotMetadata(hits, (keys) => this.get(index, keys, { data: false, metadata: true })));
       if (answered) return answered;
