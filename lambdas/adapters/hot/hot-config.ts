@@ -42,7 +42,9 @@ export const DEFAULT_HOT_SETTINGS: HotIndexSettings = {
   quantization: 'f32',
   filterExactMax: 2_000,
   filterOverfetch: 2,
-  filterMaxWant: 4_096,
+  // Measured on Fashion-MNIST, 10% filter (a class, which the vectors cluster by): 200 candidates
+  // serve ~60% of queries (0.6 ms), 3,200 cost 50 ms, more than LanceDB itself; past 800 it answers.
+  filterMaxWant: 800,
 };
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -80,7 +82,7 @@ export function hotSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): HotInd
   return settings.budgetMb > 0 ? settings : undefined;
 }
 
-/** Bytes a hot index of `rows` × `dimension` takes: vectors (4 or 2 bytes a number), the HNSW graph (2M links on the base layer), keys, filter tokens. */
+/** Bytes a hot index of `rows` × `dimension` takes: vectors (4 or 2 bytes a number), the HNSW graph (2M links on the base layer), keys, filter postings (~16 bytes a row). */
 export function estimatedBytes(rows: number, dimension: number, m: number, quantization: HotIndexSettings['quantization'] = 'f32', keyBytes = 24 * rows): number {
-  return rows * (dimension * (quantization === 'f16' ? 2 : 4) + 2 * m * 4 + 32 + 64) + keyBytes;
+  return rows * (dimension * (quantization === 'f16' ? 2 : 4) + 2 * m * 4 + 32 + 16) + keyBytes;
 }

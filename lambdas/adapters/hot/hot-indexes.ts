@@ -308,7 +308,7 @@ export class HotIndexes {
           ef: this.settings.ef,
           threads: this.settings.buildThreads,
           base,
-          maxRows: Math.floor(bytes / (entry.index.dimension * 4)),
+          maxRows: Math.floor(bytes / estimatedBytes(1, entry.index.dimension, this.settings.m, this.settings.quantization)),
           maxDuplicateShare: MAX_DUPLICATE_SHARE,
           quantization: this.settings.quantization,
         });
