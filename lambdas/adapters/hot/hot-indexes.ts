@@ -171,7 +171,10 @@ export class HotIndexes {
     this.closed = true;
     // A build outliving the server would write files for a store that is gone (or reopened).
     for (const build of this.builds) build.cancel();
-    for (const entry of this.entries.values()) clearTimeout(entry.timer);
+    for (const entry of this.entries.values()) {
+      clearTimeout(entry.timer);
+      entry.snapshot?.close();
+    }
     this.entries.clear();
     await Promise.all([...this.checks]);
   }
@@ -330,7 +333,10 @@ export class HotIndexes {
       const opening = Date.now();
       const snapshot = await HotSnapshot.open(base, entry.index.dimension, metricOf(entry.index), this.settings.m, this.settings.ef, this.settings.quantization);
       const openMs = Date.now() - opening;
-      if (generation !== entry.generation || this.closed) return 'waiting';
+      if (generation !== entry.generation || this.closed) {
+        snapshot.close();
+        return 'waiting';
+      }
       if (savedBase) this.counters.loads++;
       entry.snapshot = snapshot;
       entry.phase = 'ready';
