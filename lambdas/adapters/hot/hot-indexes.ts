@@ -19,7 +19,7 @@ import type { IndexRecord, Metadata, VectorBatch } from '../../core/ports';
 import { logger } from '../../runtime/logger';
 import { readTableStats, vectorIndexOf } from '../lance/index-stats';
 import { estimatedBytes, type HotIndexSettings } from './hot-config';
-import { HotDelta, HotSnapshot, hotQuery, type HotHit, type HotMetric } from './hot-index';
+import { HotDelta, HotSnapshot, hotQuery, type HotHit, type HotMetric, type HotQuantization } from './hot-index';
 import { hotFilteredQuery } from './hot-filtered';
 import { metadataTokens } from './hot-filter';
 import { buildSnapshot, type RunningBuild } from './snapshot-build';
@@ -242,13 +242,13 @@ export class HotIndexes {
       const fits = this.reservedBytes + bytes <= this.settings.budgetMb * 1024 * 1024;
       const saved = await this.savedSnapshot(entry.index.storageId);
       if (saved && saved.version === stats.version && saved.rows >= this.settings.minRows && fits) {
-        next = await this.start(entry, generation, bytes, saved.base, saved.version);
+        next = await this.start(entry, generation, bytes, saved.base, saved.version, saved.quantization);
         return;
       }
       const quiet = entry.seenVersion === stats.version && now - entry.seenAt >= this.settings.quietMs;
       const settled = !ann || ann.unindexedRows === 0;
       if (quiet && settled && stats.rows >= this.settings.minRows && fits) {
-        next = await this.start(entry, generation, bytes, undefined, undefined);
+        next = await this.start(entry, generation, bytes, undefined, undefined, undefined);
         return;
       }
       if (!fits && quiet) log.info({ event: 'hot.over-budget', storageId: entry.index.storageId, rows: stats.rows, budgetMb: this.settings.budgetMb }, 'table does not fit the hot index budget');
@@ -275,7 +275,7 @@ export class HotIndexes {
   }
 
   /** Fixes the snapshot's version and starts the delta under the write lock, then loads or builds it. */
-  private async start(entry: Entry, generation: number, bytes: number, savedBase: string | undefined, savedVersion: number | undefined): Promise<Phase> {
+  private async start(entry: Entry, generation: number, bytes: number, savedBase: string | undefined, savedVersion: number | undefined, savedQuantization: HotQuantization | undefined): Promise<Phase> {
     const id = entry.index.storageId;
     const version = await this.host.underLock(id, async () => {
       const table = await this.host.table(entry.index);
@@ -295,6 +295,7 @@ export class HotIndexes {
     if (version === undefined) return 'waiting';
     const started = Date.now();
     let base = savedBase;
+    let quantization = savedQuantization ?? this.settings.quantization;
     try {
       if (!base) {
         mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -323,6 +324,7 @@ export class HotIndexes {
         }
         if (!result.ok) throw new Error(`${result.reason}: ${result.message}`);
         this.counters.builds++;
+        quantization = result.quantization;
         log.info({ event: 'hot.built', storageId: id, version, rows: result.rows, readMs: result.readMs, buildMs: result.buildMs }, 'hot index built');
       }
       if (generation !== entry.generation || this.closed) {
@@ -331,7 +333,7 @@ export class HotIndexes {
         return 'waiting';
       }
       const opening = Date.now();
-      const snapshot = await HotSnapshot.open(base, entry.index.dimension, metricOf(entry.index), this.settings.m, this.settings.ef, this.settings.quantization);
+      const snapshot = await HotSnapshot.open(base, entry.index.dimension, metricOf(entry.index), this.settings.m, this.settings.ef, quantization);
       const openMs = Date.now() - opening;
       if (generation !== entry.generation || this.closed) {
         snapshot.close();
@@ -354,7 +356,7 @@ export class HotIndexes {
   }
 
   /** The newest complete snapshot saved for a table (its marker file written last). */
-  private async savedSnapshot(storageId: string): Promise<{ base: string; version: number; rows: number } | undefined> {
+  private async savedSnapshot(storageId: string): Promise<{ base: string; version: number; rows: number; quantization: HotQuantization } | undefined> {
     let names: string[];
     try {
       names = readdirSync(this.dir);
@@ -367,10 +369,10 @@ export class HotIndexes {
     if (!Number.isFinite(version)) return undefined;
     const base = join(this.dir, `${prefix}${version}`);
     try {
-      const marker = JSON.parse(await readFile(`${base}.json`, 'utf8')) as { version: number; rows: number; m: number; quantization?: string; format?: number };
-      // Another layout (no filter tokens: format 1) or quantization: rebuilt, not loaded.
-      if (marker.version !== version || marker.m !== this.settings.m || marker.format !== 2 || marker.quantization !== this.settings.quantization) return undefined;
-      return { base, version, rows: marker.rows };
+      const marker = JSON.parse(await readFile(`${base}.json`, 'utf8')) as { version: number; rows: number; m: number; quantization: HotQuantization; requested?: string; format?: number };
+      // Another layout (no filter tokens: format 1) or quantization setting: rebuilt, not loaded.
+      if (marker.version !== version || marker.m !== this.settings.m || marker.format !== 2 || marker.requested !== this.settings.quantization) return undefined;
+      return { base, version, rows: marker.rows, quantization: marker.quantization };
     } catch {
       return undefined;
     }

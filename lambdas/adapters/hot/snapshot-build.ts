@@ -27,7 +27,7 @@ export interface BuildRequest {
 }
 
 export type BuildResult =
-  | { ok: true; rows: number; keyBytes: number; readMs: number; buildMs: number }
+  | { ok: true; rows: number; keyBytes: number; readMs: number; buildMs: number; quantization: 'f32' | 'f16' }
   | { ok: false; reason: 'duplicates' | 'duplicate-vectors' | 'too-large' | 'error'; message: string };
 
 const WORKER_SOURCE = String.raw`
@@ -96,7 +96,17 @@ const fs = require('node:fs');
     }
     if (duplicates > n * w.maxDuplicateShare) return parentPort.postMessage({ ok: false, reason: 'duplicate-vectors', message: duplicates + ' of ' + n + ' rows repeat another row\'s vector' });
     const readMs = Date.now() - t0;
-    const index = new Index({ dimensions: dim, metric: w.metric, quantization: w.quantization, connectivity: w.m, expansion_add: w.efConstruction, expansion_search: w.ef, multi: false });
+    // f16 keeps ~3 significant digits relative to a vector's largest number, but only while that
+    // number is a normal f16: tinier (or huger) vectors would collapse to 0 (or overflow). Then f32.
+    let quantization = w.quantization;
+    if (quantization === 'f16') {
+      for (let r = 0; r < n && quantization === 'f16'; r++) {
+        let top = 0;
+        for (let j = r * dim, e = j + dim; j < e; j++) top = Math.max(top, Math.abs(vectors[j]));
+        if (top > 65504 || (top > 0 && top < 6.103515625e-5)) quantization = 'f32';
+      }
+    }
+    const index = new Index({ dimensions: dim, metric: w.metric, quantization, connectivity: w.m, expansion_add: w.efConstruction, expansion_search: w.ef, multi: false });
     const labels = new BigUint64Array(n);
     for (let i = 0; i < n; i++) labels[i] = BigInt(i);
     // In chunks, yielding between them: a worker stuck in one long native call cannot be terminated
@@ -121,8 +131,8 @@ const fs = require('node:fs');
     // few matches and to re-rank a quantized index's candidates; page cache, not the server's RSS.
     write('.vectors', (p) => fs.writeFileSync(p, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength), { mode: 0o600 }));
     write('.filter', (p) => fs.writeFileSync(p, JSON.stringify({ tokens: [...postings] }), { mode: 0o600 }));
-    write('.json', (p) => fs.writeFileSync(p, JSON.stringify({ version: w.version, rows: n, dimension: dim, metric: w.metric, m: w.m, ef: w.ef, quantization: w.quantization, format: 2 }), { mode: 0o600 }));
-    parentPort.postMessage({ ok: true, rows: n, keyBytes, readMs, buildMs });
+    write('.json', (p) => fs.writeFileSync(p, JSON.stringify({ version: w.version, rows: n, dimension: dim, metric: w.metric, m: w.m, ef: w.ef, quantization, requested: w.quantization, format: 2 }), { mode: 0o600 }));
+    parentPort.postMessage({ ok: true, rows: n, keyBytes, readMs, buildMs, quantization });
   } finally {
     table.close();
     db.close();
