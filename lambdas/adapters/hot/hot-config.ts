@@ -19,6 +19,14 @@ export interface HotIndexSettings {
   buildThreads: number;
   /** Hot answers to topK above this go to LanceDB (a deep HNSW search is no faster). */
   maxTopK: number;
+  /** How the HNSW index stores vectors: 'f16' halves its memory (candidates re-ranked with exact f32 read from disk). */
+  quantization: 'f32' | 'f16';
+  /** Filtered queries matching at most this many snapshot rows: exact search over those rows. */
+  filterExactMax: number;
+  /** Filtered queries matching more: HNSW candidates asked per expected match. */
+  filterOverfetch: number;
+  /** Deepest HNSW search a filtered query tries before LanceDB answers it. */
+  filterMaxWant: number;
 }
 
 export const DEFAULT_HOT_SETTINGS: HotIndexSettings = {
@@ -31,6 +39,14 @@ export const DEFAULT_HOT_SETTINGS: HotIndexSettings = {
   ef: 64,
   buildThreads: Math.max(1, availableParallelism() - 1),
   maxTopK: 100,
+  // f16 halves the index's memory; measured recall@10 0.9973 vs 0.9977 (f32) on Fashion-MNIST, and
+  // distances stay exact (candidates re-ranked with the f32 vectors of the .vectors file).
+  quantization: 'f16',
+  filterExactMax: 2_000,
+  filterOverfetch: 2,
+  // Measured on Fashion-MNIST, 10% filter (a class, which the vectors cluster by): 200 candidates
+  // serve ~60% of queries (0.6 ms), 3,200 cost 50 ms, more than LanceDB itself; past 800 it answers.
+  filterMaxWant: 800,
 };
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -39,6 +55,12 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): n
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got '${raw}'`);
   return value;
+}
+
+function quantization(raw: string | undefined, fallback: HotIndexSettings['quantization']): HotIndexSettings['quantization'] {
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'f32' && raw !== 'f16') throw new Error(`S3V_HOT_QUANTIZATION must be f32 or f16, got '${raw}'`);
+  return raw;
 }
 
 /** The settings, or undefined when S3V_HOT_INDEX_MB is 0. */
@@ -54,11 +76,15 @@ export function hotSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): HotInd
     ef: int(env, 'S3V_HOT_EF', d.ef, 1),
     buildThreads: int(env, 'S3V_HOT_BUILD_THREADS', d.buildThreads, 1),
     maxTopK: int(env, 'S3V_HOT_MAX_TOPK', d.maxTopK, 1),
+    quantization: quantization(env.S3V_HOT_QUANTIZATION, d.quantization),
+    filterExactMax: int(env, 'S3V_HOT_FILTER_EXACT_MAX', d.filterExactMax),
+    filterOverfetch: int(env, 'S3V_HOT_FILTER_OVERFETCH', d.filterOverfetch, 1),
+    filterMaxWant: int(env, 'S3V_HOT_FILTER_MAX_WANT', d.filterMaxWant, 1),
   };
   return settings.budgetMb > 0 ? settings : undefined;
 }
 
-/** Bytes a hot index of `rows` × `dimension` takes: f32 vectors, the HNSW graph (2M links on the base layer), keys. */
-export function estimatedBytes(rows: number, dimension: number, m: number, keyBytes = 24 * rows): number {
-  return rows * (dimension * 4 + 2 * m * 4 + 32) + keyBytes;
+/** Bytes a hot index of `rows` × `dimension` takes: vectors (4 or 2 bytes a number), the HNSW graph (2M links on the base layer), keys, filter postings (~16 bytes a row). */
+export function estimatedBytes(rows: number, dimension: number, m: number, quantization: HotIndexSettings['quantization'] = 'f32', keyBytes = 24 * rows): number {
+  return rows * (dimension * (quantization === 'f16' ? 2 : 4) + 2 * m * 4 + 32 + 16) + keyBytes;
 }

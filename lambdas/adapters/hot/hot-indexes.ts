@@ -14,11 +14,14 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as lancedb from '@lancedb/lancedb';
+import type { FilterNode } from '../../core/filter/ast';
 import type { IndexRecord, Metadata, VectorBatch } from '../../core/ports';
 import { logger } from '../../runtime/logger';
 import { readTableStats, vectorIndexOf } from '../lance/index-stats';
 import { estimatedBytes, type HotIndexSettings } from './hot-config';
-import { HotDelta, HotSnapshot, hotQuery, type HotHit, type HotMetric } from './hot-index';
+import { HotDelta, HotSnapshot, hotQuery, type HotHit, type HotMetric, type HotQuantization } from './hot-index';
+import { hotFilteredQuery } from './hot-filtered';
+import { metadataTokens } from './hot-filter';
 import { buildSnapshot, type RunningBuild } from './snapshot-build';
 
 /** More repeated vectors than this share of a table: its hot index is declined (see snapshot-build.ts). */
@@ -56,11 +59,18 @@ interface Entry {
 
 export interface HotStats {
   served: number;
+  /** Of `served`, filtered queries: by exact search over the matches, by HNSW over-fetch. */
+  servedFilteredExact: number;
+  servedFilteredHnsw: number;
+  /** Filtered queries a ready hot index handed to LanceDB (too few matches found by HNSW). */
+  filteredFallbacks: number;
   builds: number;
   loads: number;
   drops: number;
   /** Builds refused because too many of the table's rows repeat another row's vector (LanceDB answers). */
   declined: number;
+  /** Why the last drop happened (hot.dropped's reason). */
+  lastDrop?: string;
   /** Per storageId: the phase and, when ready, snapshot rows and delta size. */
   tables: Record<string, { phase: Phase; rows?: number; delta?: number; version?: number }>;
 }
@@ -75,7 +85,8 @@ export class HotIndexes {
   private readonly checks = new Set<Promise<void>>();
   private closed = false;
   private readonly builds = new Set<RunningBuild>();
-  private readonly counters = { served: 0, builds: 0, loads: 0, drops: 0, declined: 0 };
+  private lastDrop?: string;
+  private readonly counters = { served: 0, servedFilteredExact: 0, servedFilteredHnsw: 0, filteredFallbacks: 0, builds: 0, loads: 0, drops: 0, declined: 0 };
 
   constructor(
     readonly settings: HotIndexSettings,
@@ -87,11 +98,23 @@ export class HotIndexes {
   // ---- queries ----
 
   /** The hot answer, or undefined when the table has no ready hot index (LanceDB answers). */
-  query(index: IndexRecord, vector: Float32Array, topK: number): HotHit[] | undefined {
+  query(index: IndexRecord, vector: Float32Array, topK: number, filter?: FilterNode): HotHit[] | undefined {
     const entry = this.entries.get(index.storageId);
     if (entry?.phase !== 'ready' || topK > this.settings.maxTopK) return undefined;
+    if (!filter) {
+      this.counters.served++;
+      return hotQuery(entry.snapshot!, entry.delta!, vector, topK);
+    }
+    const s = this.settings;
+    const outcome = hotFilteredQuery(entry.snapshot!, entry.delta!, vector, topK, filter, { exactMax: s.filterExactMax, overfetch: s.filterOverfetch, maxWant: s.filterMaxWant });
+    if (outcome.path === 'fallback') {
+      this.counters.filteredFallbacks++;
+      return undefined;
+    }
     this.counters.served++;
-    return hotQuery(entry.snapshot!, entry.delta!, vector, topK);
+    if (outcome.path === 'exact') this.counters.servedFilteredExact++;
+    else this.counters.servedFilteredHnsw++;
+    return outcome.hits;
   }
 
   // ---- writes (called under the index write lock, right after the commit) ----
@@ -140,7 +163,7 @@ export class HotIndexes {
   stats(): HotStats {
     const tables: HotStats['tables'] = {};
     for (const [id, e] of this.entries) tables[id] = { phase: e.phase, rows: e.snapshot?.rows, delta: e.delta?.size, version: e.version };
-    return { ...this.counters, tables };
+    return { ...this.counters, lastDrop: this.lastDrop, tables };
   }
 
   /** Stops building and looking; resolves once no check is still reading a table (the store closes them next). */
@@ -148,7 +171,10 @@ export class HotIndexes {
     this.closed = true;
     // A build outliving the server would write files for a store that is gone (or reopened).
     for (const build of this.builds) build.cancel();
-    for (const entry of this.entries.values()) clearTimeout(entry.timer);
+    for (const entry of this.entries.values()) {
+      clearTimeout(entry.timer);
+      entry.snapshot?.close();
+    }
     this.entries.clear();
     await Promise.all([...this.checks]);
   }
@@ -184,11 +210,15 @@ export class HotIndexes {
   }
 
   private drop(entry: Entry, reason: string): void {
-    if (entry.phase === 'building' || entry.phase === 'ready') this.counters.drops++;
+    if (entry.phase === 'building' || entry.phase === 'ready') {
+      this.counters.drops++;
+      this.lastDrop = reason;
+    }
     if (entry.delta) log.info({ event: 'hot.dropped', storageId: entry.index.storageId, reason, delta: entry.delta.size }, 'hot index dropped: LanceDB answers until it is rebuilt');
     entry.generation++;
     entry.phase = 'waiting';
     entry.delta = undefined;
+    entry.snapshot?.close();
     entry.snapshot = undefined;
     entry.version = undefined;
     entry.seenVersion = undefined;
@@ -208,17 +238,17 @@ export class HotIndexes {
       const stats = await readTableStats(table);
       const now = Date.now();
       const ann = vectorIndexOf(stats);
-      const bytes = estimatedBytes(stats.rows + this.settings.deltaMax, entry.index.dimension, this.settings.m);
+      const bytes = estimatedBytes(stats.rows + this.settings.deltaMax, entry.index.dimension, this.settings.m, this.settings.quantization);
       const fits = this.reservedBytes + bytes <= this.settings.budgetMb * 1024 * 1024;
       const saved = await this.savedSnapshot(entry.index.storageId);
       if (saved && saved.version === stats.version && saved.rows >= this.settings.minRows && fits) {
-        next = await this.start(entry, generation, bytes, saved.base, saved.version);
+        next = await this.start(entry, generation, bytes, saved.base, saved.version, saved.quantization);
         return;
       }
       const quiet = entry.seenVersion === stats.version && now - entry.seenAt >= this.settings.quietMs;
       const settled = !ann || ann.unindexedRows === 0;
       if (quiet && settled && stats.rows >= this.settings.minRows && fits) {
-        next = await this.start(entry, generation, bytes, undefined, undefined);
+        next = await this.start(entry, generation, bytes, undefined, undefined, undefined);
         return;
       }
       if (!fits && quiet) log.info({ event: 'hot.over-budget', storageId: entry.index.storageId, rows: stats.rows, budgetMb: this.settings.budgetMb }, 'table does not fit the hot index budget');
@@ -245,7 +275,7 @@ export class HotIndexes {
   }
 
   /** Fixes the snapshot's version and starts the delta under the write lock, then loads or builds it. */
-  private async start(entry: Entry, generation: number, bytes: number, savedBase: string | undefined, savedVersion: number | undefined): Promise<Phase> {
+  private async start(entry: Entry, generation: number, bytes: number, savedBase: string | undefined, savedVersion: number | undefined, savedQuantization: HotQuantization | undefined): Promise<Phase> {
     const id = entry.index.storageId;
     const version = await this.host.underLock(id, async () => {
       const table = await this.host.table(entry.index);
@@ -255,7 +285,8 @@ export class HotIndexes {
       // Checked again where it is taken (no await in between): two tables' checks run at once.
       if (this.reservedBytes + bytes > this.settings.budgetMb * 1024 * 1024) return undefined;
       entry.version = v;
-      entry.delta = new HotDelta(entry.index.dimension);
+      const nonFilterable = new Set(entry.index.nonFilterableMetadataKeys);
+      entry.delta = new HotDelta(entry.index.dimension, (metadata) => metadataTokens(metadata, nonFilterable));
       entry.phase = 'building';
       entry.reserved = bytes;
       this.reservedBytes += bytes;
@@ -264,6 +295,7 @@ export class HotIndexes {
     if (version === undefined) return 'waiting';
     const started = Date.now();
     let base = savedBase;
+    let quantization = savedQuantization ?? this.settings.quantization;
     try {
       if (!base) {
         mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -280,8 +312,9 @@ export class HotIndexes {
           ef: this.settings.ef,
           threads: this.settings.buildThreads,
           base,
-          maxRows: Math.floor(bytes / (entry.index.dimension * 4)),
+          maxRows: Math.floor(bytes / estimatedBytes(1, entry.index.dimension, this.settings.m, this.settings.quantization)),
           maxDuplicateShare: MAX_DUPLICATE_SHARE,
+          quantization: this.settings.quantization,
         });
         this.builds.add(build);
         const result = await build.result.finally(() => this.builds.delete(build));
@@ -291,17 +324,21 @@ export class HotIndexes {
         }
         if (!result.ok) throw new Error(`${result.reason}: ${result.message}`);
         this.counters.builds++;
+        quantization = result.quantization;
         log.info({ event: 'hot.built', storageId: id, version, rows: result.rows, readMs: result.readMs, buildMs: result.buildMs }, 'hot index built');
       }
       if (generation !== entry.generation || this.closed) {
         // Dropped or forgotten meanwhile: this build's files are of no use.
-        if (!savedBase) for (const suffix of ['.json', '.keys', '.usearch']) rmSync(base + suffix, { force: true });
+        if (!savedBase) for (const suffix of ['.json', '.keys', '.usearch', '.vectors', '.filter']) rmSync(base + suffix, { force: true });
         return 'waiting';
       }
       const opening = Date.now();
-      const snapshot = await HotSnapshot.open(base, entry.index.dimension, metricOf(entry.index), this.settings.m, this.settings.ef);
+      const snapshot = await HotSnapshot.open(base, entry.index.dimension, metricOf(entry.index), this.settings.m, this.settings.ef, quantization);
       const openMs = Date.now() - opening;
-      if (generation !== entry.generation || this.closed) return 'waiting';
+      if (generation !== entry.generation || this.closed) {
+        snapshot.close();
+        return 'waiting';
+      }
       if (savedBase) this.counters.loads++;
       entry.snapshot = snapshot;
       entry.phase = 'ready';
@@ -319,7 +356,7 @@ export class HotIndexes {
   }
 
   /** The newest complete snapshot saved for a table (its marker file written last). */
-  private async savedSnapshot(storageId: string): Promise<{ base: string; version: number; rows: number } | undefined> {
+  private async savedSnapshot(storageId: string): Promise<{ base: string; version: number; rows: number; quantization: HotQuantization } | undefined> {
     let names: string[];
     try {
       names = readdirSync(this.dir);
@@ -332,9 +369,10 @@ export class HotIndexes {
     if (!Number.isFinite(version)) return undefined;
     const base = join(this.dir, `${prefix}${version}`);
     try {
-      const marker = JSON.parse(await readFile(`${base}.json`, 'utf8')) as { version: number; rows: number; m: number };
-      if (marker.version !== version || marker.m !== this.settings.m) return undefined;
-      return { base, version, rows: marker.rows };
+      const marker = JSON.parse(await readFile(`${base}.json`, 'utf8')) as { version: number; rows: number; m: number; quantization: HotQuantization; requested?: string; format?: number };
+      // Another layout (no filter tokens: format 1) or quantization setting: rebuilt, not loaded.
+      if (marker.version !== version || marker.m !== this.settings.m || marker.format !== 2 || marker.requested !== this.settings.quantization) return undefined;
+      return { base, version, rows: marker.rows, quantization: marker.quantization };
     } catch {
       return undefined;
     }

@@ -22,10 +22,12 @@ export interface BuildRequest {
   maxRows: number;
   /** Refuse when more than this share of the rows repeat another row's vector (HNSW recall). */
   maxDuplicateShare: number;
+  /** How the HNSW index stores vectors ('f16' halves its memory; exact f32 stay in the .vectors file). */
+  quantization: 'f32' | 'f16';
 }
 
 export type BuildResult =
-  | { ok: true; rows: number; keyBytes: number; readMs: number; buildMs: number }
+  | { ok: true; rows: number; keyBytes: number; readMs: number; buildMs: number; quantization: 'f32' | 'f16' }
   | { ok: false; reason: 'duplicates' | 'duplicate-vectors' | 'too-large' | 'error'; message: string };
 
 const WORKER_SOURCE = String.raw`
@@ -46,9 +48,13 @@ const fs = require('node:fs');
     const encoder = new TextEncoder();
     const seen = new Set();
     const encoded = [];
+    // Filterable metadata: per token the labels holding it (hot-filter.ts evaluates filters on them).
+    const postings = new Map();
     let row = 0, keyBytes = 0;
-    for await (const batch of await table.query().select(['key', 'vector']).execute()) {
+    for await (const batch of await table.query().select(['key', 'vector', 'meta_tokens']).execute()) {
       const keys = batch.getChild('key');
+      const tokens = batch.getChild('meta_tokens');
+      const first = row;
       const column = batch.getChild('vector');
       for (const d of column.data) {
         const c = d.children[0];
@@ -64,6 +70,12 @@ const fs = require('node:fs');
         const bytes = encoder.encode(key);
         encoded.push(bytes);
         keyBytes += bytes.length;
+        const list = tokens.get(i);
+        if (list) for (const token of list) {
+          let labels = postings.get(token);
+          if (!labels) postings.set(token, (labels = []));
+          labels.push(first + i);
+        }
       }
     }
     if (row !== n || encoded.length !== n) throw new Error('read ' + row + ' rows of ' + n);
@@ -84,7 +96,17 @@ const fs = require('node:fs');
     }
     if (duplicates > n * w.maxDuplicateShare) return parentPort.postMessage({ ok: false, reason: 'duplicate-vectors', message: duplicates + ' of ' + n + ' rows repeat another row\'s vector' });
     const readMs = Date.now() - t0;
-    const index = new Index({ dimensions: dim, metric: w.metric, quantization: 'f32', connectivity: w.m, expansion_add: w.efConstruction, expansion_search: w.ef, multi: false });
+    // f16 keeps ~3 significant digits relative to a vector's largest number, but only while that
+    // number is a normal f16: tinier (or huger) vectors would collapse to 0 (or overflow). Then f32.
+    let quantization = w.quantization;
+    if (quantization === 'f16') {
+      for (let r = 0; r < n && quantization === 'f16'; r++) {
+        let top = 0;
+        for (let j = r * dim, e = j + dim; j < e; j++) top = Math.max(top, Math.abs(vectors[j]));
+        if (top > 65504 || (top > 0 && top < 6.103515625e-5)) quantization = 'f32';
+      }
+    }
+    const index = new Index({ dimensions: dim, metric: w.metric, quantization, connectivity: w.m, expansion_add: w.efConstruction, expansion_search: w.ef, multi: false });
     const labels = new BigUint64Array(n);
     for (let i = 0; i < n; i++) labels[i] = BigInt(i);
     // In chunks, yielding between them: a worker stuck in one long native call cannot be terminated
@@ -105,8 +127,12 @@ const fs = require('node:fs');
     const write = (suffix, write) => { const tmp = w.base + suffix + '.' + process.pid + '.' + Math.random().toString(36).slice(2) + '.tmp'; write(tmp); fs.chmodSync(tmp, 0o600); fs.renameSync(tmp, w.base + suffix); };
     write('.usearch', (p) => index.save(p));
     write('.keys', (p) => fs.writeFileSync(p, keysFile, { mode: 0o600 }));
-    write('.json', (p) => fs.writeFileSync(p, JSON.stringify({ version: w.version, rows: n, dimension: dim, metric: w.metric, m: w.m, ef: w.ef }), { mode: 0o600 }));
-    parentPort.postMessage({ ok: true, rows: n, keyBytes, readMs, buildMs });
+    // The exact f32 vectors in label order: read (not mapped) for exact search over a filter's
+    // few matches and to re-rank a quantized index's candidates; page cache, not the server's RSS.
+    write('.vectors', (p) => fs.writeFileSync(p, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength), { mode: 0o600 }));
+    write('.filter', (p) => fs.writeFileSync(p, JSON.stringify({ tokens: [...postings] }), { mode: 0o600 }));
+    write('.json', (p) => fs.writeFileSync(p, JSON.stringify({ version: w.version, rows: n, dimension: dim, metric: w.metric, m: w.m, ef: w.ef, quantization, requested: w.quantization, format: 2 }), { mode: 0o600 }));
+    parentPort.postMessage({ ok: true, rows: n, keyBytes, readMs, buildMs, quantization });
   } finally {
     table.close();
     db.close();

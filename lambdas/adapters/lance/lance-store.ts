@@ -30,6 +30,7 @@ import { MaintenanceStateTable } from './maintenance-state';
 import { searchSettingsFromEnv, type SearchSettings } from './search-plan';
 import { Searcher } from './searcher';
 import { fencesOf, keyRangePredicate, readKeys, segmentPredicate, sortByUtf8 } from './segments';
+import { removeDuplicateKeys } from './duplicate-keys';
 import { and, columnsFor, isMissingTable, toStored, withCommitRetries, withDropRetries, type Row } from './rows';
 import { keyIn } from './sql';
 import { commitTableLease, IndexWriteLock } from './write-lock';
@@ -267,8 +268,8 @@ export class LanceVectorStore implements VectorStorePort {
   }
 
   async query(index: IndexRecord, request: QueryRequest): Promise<QueryHit[]> {
-    if (this.hot && !request.filter) {
-      const hits = this.hot.query(index, request.vector, request.topK);
+    if (this.hot) {
+      const hits = this.hot.query(index, request.vector, request.topK, request.filter);
       if (hits && !request.metadata) return hits.map(({ key, distance }) => ({ key, distance }));
       const answered = hits && (await withHotMetadata(hits, (keys) => this.get(index, keys, { data: false, metadata: true })));
       if (answered) return answered;
@@ -301,57 +302,16 @@ export class LanceVectorStore implements VectorStorePort {
 
   // ---- Maintenance (lambdas/maintenance) and status (bin/status.ts) ----
 
-  /**
-   * Deletes all but one row of every key stored more than once (by versions before the write lock,
-   * whose concurrent first writes could both insert), keeping the row with the highest row id, in
-   * one commit: readers see either the duplicates or one row, never none. Returns the rows removed.
-   */
+  /** Repairs keys stored more than once (duplicate-keys.ts); returns the rows removed. */
   async removeDuplicateKeys(index: IndexRecord): Promise<number> {
     const table = await this.table(index);
     if (!table) return 0;
-    const seen = new Set<string>();
-    const duplicated = new Set<string>();
-    for (const row of (await table.query().select(['key']).toArray()) as Row[]) {
-      const key = row.key as string;
-      if (seen.has(key)) duplicated.add(key);
-      else seen.add(key);
-    }
-    let removed = 0;
-    const keys = [...duplicated];
-    for (let s = 0; s < keys.length; s += 500) {
-      const batch = keys.slice(s, s + 500);
-      removed += await this.writeLock.run(index.storageId, async () => {
-        this.checkNotDropped(index);
-        // Row ids change when another process (the maintenance worker, a Lambda) compacts, and the
-        // delete below evaluates its predicate on the latest version: read them there, and keep the
-        // kept rows' values to put back a key a compaction in between left with no row.
-        await table.checkoutLatest();
-        const before = await table.version();
-        const rows = (await table.query().where(keyIn(batch)).withRowId().select(['key', 'vector', 'metadata']).toArray()) as Row[];
-        const keep = new Map<string, { id: bigint; row: Row }>();
-        for (const row of rows) {
-          const id = BigInt(row._rowid as bigint | number);
-          const best = keep.get(row.key as string);
-          if (best === undefined || id > best.id) keep.set(row.key as string, { id, row });
-        }
-        if (rows.length === keep.size) return 0;
-        // Rows removed outside PutVectors/DeleteVectors: a hot index (which refuses duplicates) cannot follow.
-        this.hot?.uncertain(index.storageId, 'duplicates-removed');
-        await withCommitRetries(() => table.delete(`${keyIn(batch)} AND _rowid NOT IN (${[...keep.values()].map((k) => k.id).join(', ')})`));
-        if ((await table.version()) !== before + 1) {
-          const left = new Set(((await table.query().where(keyIn(batch)).select(['key']).toArray()) as Row[]).map((r) => r.key as string));
-          const lost = [...keep.values()].filter((k) => !left.has(k.row.key as string)).map((k) => toStored(k.row, { data: true, metadata: true }));
-          if (lost.length) {
-            const data = new Float32Array(lost.length * index.dimension);
-            lost.forEach((v, i) => data.set(v.data!, i * index.dimension));
-            const restore = batchTable(tableSchema(index.dimension), index.dimension, { keys: lost.map((v) => v.key), data, metadata: lost.map((v) => v.metadata) }, new Set(index.nonFilterableMetadataKeys));
-            await withCommitRetries(() => table.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(restore));
-          }
-        }
-        return rows.length - keep.size;
-      });
-    }
-    return removed;
+    return removeDuplicateKeys(table, index, {
+      underLock: (work) => this.writeLock.run(index.storageId, work),
+      checkNotDropped: () => this.checkNotDropped(index),
+      // Rows removed outside PutVectors/DeleteVectors: a hot index (which refuses duplicates) cannot follow.
+      rowsRemoved: () => this.hot?.uncertain(index.storageId, 'duplicates-removed'),
+    });
   }
 
   /** Statistics of the index's table, or undefined while nothing has been written to it. */
