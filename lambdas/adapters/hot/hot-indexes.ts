@@ -54,6 +54,8 @@ interface Entry {
   snapshot?: HotSnapshot;
   /** Bytes reserved in the budget (building, ready). */
   reserved: number;
+  /** Its last check or start found the budget taken: a release looks at it again. */
+  wantsBudget?: boolean;
   timer?: NodeJS.Timeout;
 }
 
@@ -222,9 +224,12 @@ export class HotIndexes {
     entry.snapshot = undefined;
     entry.version = undefined;
     entry.seenVersion = undefined;
+    const released = entry.reserved > 0;
     this.reservedBytes -= entry.reserved;
     entry.reserved = 0;
     this.scheduleCheck(entry);
+    // Budget freed: a table refused for it has no write or query coming to look again.
+    if (released) for (const other of this.entries.values()) if (other !== entry && other.wantsBudget) this.scheduleCheck(other);
   }
 
   private async check(entry: Entry): Promise<void> {
@@ -240,6 +245,7 @@ export class HotIndexes {
       const ann = vectorIndexOf(stats);
       const bytes = estimatedBytes(stats.rows + this.settings.deltaMax, entry.index.dimension, this.settings.m, this.settings.quantization);
       const fits = this.reservedBytes + bytes <= this.settings.budgetMb * 1024 * 1024;
+      entry.wantsBudget = !fits;
       const saved = await this.savedSnapshot(entry.index.storageId);
       if (saved && saved.version === stats.version && saved.rows >= this.settings.minRows && fits) {
         next = await this.start(entry, generation, bytes, saved.base, saved.version, saved.quantization);
@@ -283,7 +289,7 @@ export class HotIndexes {
       const v = await table.version();
       if (savedVersion !== undefined && v !== savedVersion) return undefined;
       // Checked again where it is taken (no await in between): two tables' checks run at once.
-      if (this.reservedBytes + bytes > this.settings.budgetMb * 1024 * 1024) return undefined;
+      if ((entry.wantsBudget = this.reservedBytes + bytes > this.settings.budgetMb * 1024 * 1024)) return undefined;
       entry.version = v;
       const nonFilterable = new Set(entry.index.nonFilterableMetadataKeys);
       entry.delta = new HotDelta(entry.index.dimension, (metadata) => metadataTokens(metadata, nonFilterable));
