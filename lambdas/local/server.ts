@@ -94,6 +94,9 @@ function readBody(req: IncomingMessage, limit: number, budget: BodyBudget, held:
     });
     req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(chunks)));
     req.on('error', reject);
+    // A request destroyed before its end (cut for a slow body, its client gone): settle, so the
+    // handler's `finally` gives its bytes back (a settled promise ignores this).
+    req.on('close', () => reject(new Error('request closed before its body arrived')));
   });
 }
 

@@ -88,3 +88,24 @@ test('bodies cut with 408 give their bytes back to the body budget', async () =>
   await sleep(2000);
   expect(await whole(3_500_000)).toMatch(/^HTTP\/1\.1 403/);
 });
+
+test('bodies whose clients vanish mid-body give their bytes back too', async () => {
+  // 8 bodies send 400 KB of a declared 1 MB, then their clients reset the connection.
+  const gone = await Promise.all(Array.from({ length: 8 }, () => open(1_000_000)));
+  for (const c of gone) c.socket.write(Buffer.alloc(400_000, 0x20));
+  await sleep(500);
+  for (const c of gone) c.socket.resetAndDestroy();
+  await sleep(500);
+  expect(await whole(3_500_000)).toMatch(/^HTTP\/1\.1 403/);
+
+  // 8 bodies that stop at 400 KB and are still open: they hold 3.2 MB, so a 3.5 MB body is refused…
+  const held = await Promise.all(Array.from({ length: 8 }, () => open(1_000_000)));
+  for (const c of held) c.socket.write(Buffer.alloc(400_000, 0x20));
+  await sleep(500);
+  expect(await whole(3_500_000)).toMatch(/^HTTP\/1\.1 503/);
+  // …until their clients end them half-sent (FIN, not reset).
+  for (const c of held) c.socket.end();
+  for (let i = 0; i < 50 && !held.every((c) => c.closed()); i++) await sleep(100);
+  await sleep(300);
+  expect(await whole(3_500_000)).toMatch(/^HTTP\/1\.1 403/);
+});
