@@ -238,7 +238,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       const event = toEvent(req, rawPath, query, match);
       // The worker gets the body joined (moved to it); the pieces stay for a fallback to the inline path.
       const size = body.reduce((sum, chunk) => sum + chunk.length, 0);
-      const job = pool && size >= bodySettings.minBytes ? pool.open(Buffer.concat(body, size)) : undefined;
+      const job = pool && size >= bodySettings.minBytes ? pool.open(Buffer.concat(body, size), match.operation.input?.shape) : undefined;
       setBody(event, body, job !== undefined);
       if (job) jobs.set(event, job);
       try {
