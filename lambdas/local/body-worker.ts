@@ -40,9 +40,12 @@ function pack(values) {
   return fits ? new Float32Array(values) : new Float64Array(values);
 }
 
+const PACK_AT_MOST = 10000;
+
 function packVectors(body, transfer) {
   const vectors = body.vectors;
-  if (!Array.isArray(vectors)) return;
+  // Hundreds of thousands of tiny vectors: one transfer each costs far more than the plain clone.
+  if (!Array.isArray(vectors) || vectors.length > PACK_AT_MOST) return;
   for (let i = 0; i < vectors.length; i++) {
     const vector = vectors[i];
     const data = typeof vector === 'object' && vector !== null ? vector.data : undefined;
