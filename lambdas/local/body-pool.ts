@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { types } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { ParsedBody } from '../runtime/event-codec';
+import { shapes } from '../core/model';
 import { BODY_WORKER_SOURCE } from './body-worker';
 
 export interface BodyWorkerSettings {
@@ -107,9 +108,10 @@ export class BodyParserPool {
 
   /**
    * Hands `bytes` (the UTF-8 JSON body) to a worker, which hashes it now and parses it on request.
-   * The bytes are moved to the worker: the caller must not read them afterwards.
+   * The bytes are moved to the worker: the caller must not read them afterwards. `inputShape`: the
+   * operation's, so the worker can cut lists after a bad item (see cutLists in body-worker.ts).
    */
-  open(bytes: Buffer): BodyJob {
+  open(bytes: Buffer, inputShape?: string): BodyJob {
     const slot = this.closed ? undefined : this.pick();
     if (!slot) return INLINE;
     const job = this.nextId++;
@@ -123,7 +125,7 @@ export class BodyParserPool {
       parse: () => {
         if (done) return Promise.resolve(undefined);
         done = true;
-        return this.ask(slot, { job, parse: true }).then(parsedBody);
+        return this.ask(slot, { job, parse: true, shape: inputShape }).then(parsedBody);
       },
       release: () => {
         if (done) return;
@@ -140,7 +142,7 @@ export class BodyParserPool {
     await Promise.all(slots.map((slot) => this.retire(slot).worker.terminate()));
   }
 
-  private ask(slot: Slot, message: { job: number; bytes?: Uint8Array; parse?: true }, transfer: ArrayBuffer[] = []): Promise<Reply | undefined> {
+  private ask(slot: Slot, message: { job: number; bytes?: Uint8Array; parse?: true; shape?: string }, transfer: ArrayBuffer[] = []): Promise<Reply | undefined> {
     if (!this.slots.includes(slot)) return Promise.resolve(undefined);
     const id = this.nextId++;
     return new Promise((resolve) => {
@@ -166,7 +168,7 @@ export class BodyParserPool {
     if (this.size < 1) return undefined;
     let worker: Worker;
     try {
-      worker = new Worker(BODY_WORKER_SOURCE, { eval: true });
+      worker = new Worker(BODY_WORKER_SOURCE, { eval: true, workerData: { shapes } });
     } catch {
       return undefined;
     }

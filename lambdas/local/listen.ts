@@ -144,7 +144,12 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
   const cut = (socket: Socket, entry: Receiving) => {
     receiving.delete(socket);
     if (entry.res.headersSent || !limits.answerSlowBody) return void socket.destroy();
-    entry.res.once('finish', () => socket.destroy());
+    // Once the answer has finished, closing the socket no longer aborts the request: destroy it so
+    // the body's reader settles and gives its bytes back to the body budget.
+    entry.res.once('finish', () => {
+      entry.req.destroy();
+      socket.destroy();
+    });
     limits.answerSlowBody(entry.res);
   };
   server.on('connection', (socket: Socket) => {

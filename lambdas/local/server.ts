@@ -95,6 +95,9 @@ function readBody(req: IncomingMessage, limit: number, budget: BodyBudget, held:
     });
     req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(chunks)));
     req.on('error', reject);
+    // A request destroyed before its end (cut for a slow body, its client gone): settle, so the
+    // handler's `finally` gives its bytes back (a settled promise ignores this).
+    req.on('close', () => reject(new Error('request closed before its body arrived')));
   });
 }
 
@@ -238,7 +241,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       const event = toEvent(req, rawPath, query, match);
       // The worker gets the body joined (moved to it); the pieces stay for a fallback to the inline path.
       const size = body.reduce((sum, chunk) => sum + chunk.length, 0);
-      const job = pool && size >= bodySettings.minBytes ? pool.open(Buffer.concat(body, size)) : undefined;
+      const job = pool && size >= bodySettings.minBytes ? pool.open(Buffer.concat(body, size), match.operation.input?.shape) : undefined;
       setBody(event, body, job !== undefined);
       if (job) jobs.set(event, job);
       try {
