@@ -95,5 +95,9 @@ export function userTargets(r: UserFlowResult): TargetCheck[] {
   checks.push({ dataset: r.dataset, target: 'settle ≤ 60 s after the last write', value: `${r.settleSeconds} s`, met: r.settleSeconds <= 60 });
   checks.push({ dataset: r.dataset, target: 'ingest ≥ 12,000 vectors/s, maintenance on', value: `${fmtInt(r.ingest.vectorsPerSecond)}/s`, met: r.ingest.vectorsPerSecond >= 12_000 });
   checks.push({ dataset: r.dataset, target: 'server RSS ≤ 1.5× index on disk', value: `${r.memory.rssOverDisk}×`, met: r.memory.rssOverDisk <= 1.5 });
+  if (r.paging) {
+    checks.push({ dataset: r.dataset, target: 'full ListVectors (SDK paginator, segments) ≤ 60 s', value: `${r.paging.list.seconds.toFixed(1)} s`, met: r.paging.list.seconds <= 60 && r.paging.list.keys === r.rows });
+    checks.push({ dataset: r.dataset, target: 'topK 10,000 in 100 pages ≤ 3× one topK 10,000 search', value: `${r.paging.query.ratio.toFixed(2)}×`, met: r.paging.query.ratio <= 3 });
+  }
   return checks;
 }

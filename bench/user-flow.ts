@@ -16,6 +16,7 @@ import { RawLance } from './raw-lance';
 import { fmtInt, fmtRecall, table } from './report';
 import { findStorageId, folderBytes, sampleMemory, ServerProcess } from './server';
 import { fmtMs, mean, mib, round, summarize, type LatencySummary } from './stats';
+import { userPaging, type UserPagingResult } from './user-paging';
 
 export interface UserKind {
   kind: string;
@@ -47,6 +48,8 @@ export interface UserFlowResult {
   oneShotBuildSeconds: number;
   kinds: UserKindResult[];
   memory: { rssMiB: number; peakMiB: number; tableMiB: number; rssOverDisk: number };
+  /** Full ListVectors and topK 10,000 in pages (./user-paging), after the query kinds. */
+  paging?: UserPagingResult;
 }
 
 export interface UserFlowOptions {
@@ -163,6 +166,7 @@ export async function userFlow(ds: Dataset, kinds: UserKind[], o: UserFlowOption
     }
     raw.close();
     oneShot.close();
+    const paging = await userPaging(client, bucket, index, ds.count, sdkVectors[0], o.log);
     const peak = memory.stop();
     const rss = server.memory().rss;
     const tableBytes = folderBytes(join(dataDir, 'vectors', `${storageId}.lance`));
@@ -177,6 +181,7 @@ export async function userFlow(ds: Dataset, kinds: UserKind[], o: UserFlowOption
       oneShotBuildSeconds: round(oneShotBuildSeconds, 1),
       kinds: results,
       memory: { rssMiB: mib(rss), peakMiB: mib(peak), tableMiB: mib(tableBytes), rssOverDisk: round(rss / tableBytes, 2) },
+      paging,
     };
   } finally {
     client.destroy();
@@ -216,6 +221,12 @@ export function userFlowTable(r: UserFlowResult): string {
       ['settled → hot index serving (server log hot.ready)', r.hotReadySeconds === null ? 'off / not built' : `${r.hotReadySeconds} s`],
       ['one-shot HNSW_SQ build (reference, not the server)', `${r.oneShotBuildSeconds} s`],
       ['server RSS / index table on disk', `${r.memory.rssMiB} / ${r.memory.tableMiB} MiB (${r.memory.rssOverDisk}×), peak ${r.memory.peakMiB} MiB`],
+      ...(r.paging
+        ? [
+            [`full ListVectors (SDK paginator, ${r.paging.list.segments} segments)`, `${r.paging.list.seconds.toFixed(1)} s for ${fmtInt(r.paging.list.keys)} keys`],
+            [`topK ${fmtInt(r.paging.query.topK)} in ${r.paging.query.pages} pages / one search`, `${fmtMs(r.paging.query.allPagesMs)} / ${fmtMs(r.paging.query.oneSearchMs)} ms (${r.paging.query.ratio.toFixed(2)}×)`],
+          ]
+        : []),
     ],
   );
   return `\n${r.dataset} — user flow (${fmtInt(r.rows)} × ${r.dimension}-d), latencies in ms through the SDK, ratios measured in the same run\n${kinds}\n\n${summary}\n`;
