@@ -17,6 +17,8 @@ export const HELP = `Usage: npm run bench -- [options]
   --concurrency N                         concurrent PutVectors callers (default 4)
   --maintenance auto|server|bench|none    how the index catches up (default auto; see bench/README.md)
   --no-small                              skip the issue-2/6 figures (PutVectors 500×1024, 10k query, auth)
+  --no-one-shot                           user flow: skip the raw LanceDB one-shot HNSW_SQ reference (a second
+                                          full build: ~10 min at 1M on 2 cores)
   --quick                                 small sizes for a smoke run (about a minute)
   --storage local|s3                      s3: the user flow on s3rver + dynalite through --processes servers, with
                                           local disk (1 process) as the baseline; one table (issue 14)
@@ -36,6 +38,7 @@ export interface BenchArgs {
   concurrency: string;
   maintenance: string;
   'no-small': boolean;
+  'no-one-shot': boolean;
   quick: boolean;
   keep: boolean;
   'large-body': boolean;
@@ -87,6 +90,7 @@ export function benchContext(argv: string[] = process.argv.slice(2)): BenchConte
       concurrency: { type: 'string', default: '4' },
       maintenance: { type: 'string', default: 'auto' },
       'no-small': { type: 'boolean', default: false },
+      'no-one-shot': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'large-body': { type: 'boolean', default: false },

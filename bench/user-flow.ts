@@ -16,6 +16,7 @@ import { RawLance } from './raw-lance';
 import { fmtInt, fmtRecall, table } from './report';
 import { findStorageId, folderBytes, sampleMemory, ServerProcess } from './server';
 import { fmtMs, mean, mib, round, summarize, type LatencySummary } from './stats';
+import { userPaging, type UserPagingResult } from './user-paging';
 
 export interface UserKind {
   kind: string;
@@ -47,6 +48,8 @@ export interface UserFlowResult {
   oneShotBuildSeconds: number;
   kinds: UserKindResult[];
   memory: { rssMiB: number; peakMiB: number; tableMiB: number; rssOverDisk: number };
+  /** Full ListVectors and topK 10,000 in pages (./user-paging), after the query kinds. */
+  paging?: UserPagingResult;
 }
 
 export interface UserFlowOptions {
@@ -59,6 +62,8 @@ export interface UserFlowOptions {
   env?: Record<string, string>;
   log(line: string): void;
   norms: Float64Array;
+  /** Build and query the one-shot reference (default true; `--no-one-shot` skips it, ratios then NaN). */
+  oneShot?: boolean;
 }
 
 export async function userFlow(ds: Dataset, kinds: UserKind[], o: UserFlowOptions): Promise<UserFlowResult> {
@@ -102,9 +107,9 @@ export async function userFlow(ds: Dataset, kinds: UserKind[], o: UserFlowOption
     // The one-shot reference: the same rows, copied, with HNSW_SQ built once by LanceDB's defaults.
     oneShotDir = join(o.runDir, `${ds.id}-oneshot`);
     mkdirSync(join(oneShotDir, 'vectors'), { recursive: true });
-    cpSync(join(dataDir, 'vectors', `${storageId}.lance`), join(oneShotDir, 'vectors', `${storageId}.lance`), { recursive: true });
+    if (o.oneShot !== false) cpSync(join(dataDir, 'vectors', `${storageId}.lance`), join(oneShotDir, 'vectors', `${storageId}.lance`), { recursive: true });
     const t0 = performance.now();
-    {
+    if (o.oneShot !== false) {
       const db = await lancedb.connect(join(oneShotDir, 'vectors'));
       const t = await db.openTable(storageId);
       await t.optimize();
@@ -112,11 +117,12 @@ export async function userFlow(ds: Dataset, kinds: UserKind[], o: UserFlowOption
       t.close();
       db.close();
     }
-    const oneShotBuildSeconds = (performance.now() - t0) / 1000;
-    o.log(`one-shot HNSW_SQ (LanceDB defaults) over a copy: built in ${oneShotBuildSeconds.toFixed(1)} s`);
+    const oneShotBuildSeconds = o.oneShot === false ? NaN : (performance.now() - t0) / 1000;
+    if (o.oneShot !== false) o.log(`one-shot HNSW_SQ (LanceDB defaults) over a copy: built in ${oneShotBuildSeconds.toFixed(1)} s`);
 
     const raw = await RawLance.open(dataDir, storageId, ds.metric);
-    const oneShot = await RawLance.open(oneShotDir, storageId, ds.metric);
+    // Without the one-shot reference, the same table stands in (its ratios are then not reported).
+    const oneShot = o.oneShot === false ? raw : await RawLance.open(oneShotDir, storageId, ds.metric);
     const sdkVectors = Array.from({ length: o.queries }, (_, qi) => Array.from(ds.queries.subarray(qi * ds.dimension, (qi + 1) * ds.dimension)));
     const rawVectors = sdkVectors.map((v) => Float32Array.from(v));
     const results: UserKindResult[] = [];
@@ -125,7 +131,7 @@ export async function userFlow(ds: Dataset, kinds: UserKind[], o: UserFlowOption
       const spec = { bucket, index, topK: kind.topK, filter };
       await timedQueries(client, spec, sdkVectors.slice(0, o.warmup), { warmup: o.warmup });
       await raw.timed(rawVectors.slice(0, o.warmup), kind.topK, filter, { warmup: o.warmup });
-      await oneShot.timed(rawVectors.slice(0, o.warmup), kind.topK, filter, { warmup: o.warmup });
+      if (oneShot !== raw) await oneShot.timed(rawVectors.slice(0, o.warmup), kind.topK, filter, { warmup: o.warmup });
       const api = { latenciesMs: [] as number[], keys: [] as string[][] };
       const rawRun = { latenciesMs: [] as number[], keys: [] as string[][] };
       const shot = { latenciesMs: [] as number[], keys: [] as string[][] };
@@ -135,7 +141,7 @@ export async function userFlow(ds: Dataset, kinds: UserKind[], o: UserFlowOption
         const block = (f?: (qi: number) => Record<string, unknown>) => (f ? (qi: number) => f(qi + first) : undefined);
         const a = await timedQueries(client, { ...spec, filter: block(filter) }, sdkVectors.slice(first, end), { warmup: 0 });
         const r = await raw.timed(rawVectors.slice(first, end), kind.topK, block(filter), { warmup: 0 });
-        const s = await oneShot.timed(rawVectors.slice(first, end), kind.topK, block(filter), { warmup: 0 });
+        const s = oneShot === raw ? { latenciesMs: [NaN], keys: [] as string[][] } : await oneShot.timed(rawVectors.slice(first, end), kind.topK, block(filter), { warmup: 0 });
         for (const [into, from] of [[api, a], [rawRun, r], [shot, s]] as const) {
           into.latenciesMs.push(...from.latenciesMs);
           into.keys.push(...from.keys);
@@ -162,7 +168,8 @@ export async function userFlow(ds: Dataset, kinds: UserKind[], o: UserFlowOption
       results.push(result);
     }
     raw.close();
-    oneShot.close();
+    if (oneShot !== raw) oneShot.close();
+    const paging = await userPaging(client, bucket, index, ds.count, sdkVectors[0], o.log);
     const peak = memory.stop();
     const rss = server.memory().rss;
     const tableBytes = folderBytes(join(dataDir, 'vectors', `${storageId}.lance`));
@@ -177,6 +184,7 @@ export async function userFlow(ds: Dataset, kinds: UserKind[], o: UserFlowOption
       oneShotBuildSeconds: round(oneShotBuildSeconds, 1),
       kinds: results,
       memory: { rssMiB: mib(rss), peakMiB: mib(peak), tableMiB: mib(tableBytes), rssOverDisk: round(rss / tableBytes, 2) },
+      paging,
     };
   } finally {
     client.destroy();
@@ -216,6 +224,12 @@ export function userFlowTable(r: UserFlowResult): string {
       ['settled → hot index serving (server log hot.ready)', r.hotReadySeconds === null ? 'off / not built' : `${r.hotReadySeconds} s`],
       ['one-shot HNSW_SQ build (reference, not the server)', `${r.oneShotBuildSeconds} s`],
       ['server RSS / index table on disk', `${r.memory.rssMiB} / ${r.memory.tableMiB} MiB (${r.memory.rssOverDisk}×), peak ${r.memory.peakMiB} MiB`],
+      ...(r.paging
+        ? [
+            [`full ListVectors (SDK paginator, ${r.paging.list.segments} segments)`, `${r.paging.list.seconds.toFixed(1)} s for ${fmtInt(r.paging.list.keys)} keys`],
+            [`topK ${fmtInt(r.paging.query.topK)} in ${r.paging.query.pages} pages / one search`, `${fmtMs(r.paging.query.allPagesMs)} / ${fmtMs(r.paging.query.oneSearchMs)} ms (${r.paging.query.ratio.toFixed(2)}×)`],
+          ]
+        : []),
     ],
   );
   return `\n${r.dataset} — user flow (${fmtInt(r.rows)} × ${r.dimension}-d), latencies in ms through the SDK, ratios measured in the same run\n${kinds}\n\n${summary}\n`;

@@ -43,6 +43,7 @@ export async function benchUserFlow(ctx: BenchContext, ds: Dataset): Promise<Use
       env: ctx.quick ? { S3V_MAINT_ANN_MIN_FLOATS: '1000000' } : {},
       log,
       norms,
+      oneShot: !ctx.args['no-one-shot'],
     });
   } finally {
     if (!ctx.args.keep) rmSync(join(ctx.runDir, `${ds.id}-user`), { recursive: true, force: true });

@@ -27,6 +27,13 @@ async function runInWorker(store: LanceVectorStore, index: IndexRecord, action: 
   const pruneOlderThan = now - config.keepVersionsSeconds * 1000;
   switch (action.kind) {
     case 'vector-index':
+      if (action.dropFirst) {
+        // Drop, then compact with no ANN index to remap or fold into, then build over the result.
+        await worker.run({ op: 'drop-vector-index', index });
+        await store.refresh(index);
+        await worker.run({ op: 'optimize', index, pruneOlderThan: 0 });
+        await store.refresh(index);
+      }
       await worker.run({ op: 'vector-index', index, params: action.params });
       break;
     case 'tokens-index':
@@ -55,6 +62,10 @@ async function runInProcess(store: LanceVectorStore, index: IndexRecord, action:
   const pruneOlderThan = now - config.keepVersionsSeconds * 1000;
   switch (action.kind) {
     case 'vector-index':
+      if (action.dropFirst) {
+        await store.dropVectorIndex(index);
+        await store.optimize(index, new Date(0));
+      }
       return store.createVectorIndex(index, action.params);
     case 'tokens-index':
       return store.createScalarIndex(index, 'meta_tokens', 'LABEL_LIST');

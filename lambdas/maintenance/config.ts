@@ -15,6 +15,12 @@ export interface MaintenanceConfig {
   annMinRows?: number;
   /** Retrain the ANN index when the table has grown to this multiple of the rows it was trained on. */
   retrainGrowth: number;
+  /**
+   * Retrain (one build over every row, replacing the old index) rather than fold once the rows
+   * outside the ANN index reach this multiple of the rows in it: folding them costs a build of a
+   * delta that size anyway, over the old index's partitions and quantizer.
+   */
+  retrainUnindexedRatio: number;
   /** Retrain when folding in new rows has split the ANN index into this many segments. */
   maxIndexSegments: number;
   /** Fold new rows into the indexes (Lance optimize) once this many rows are unindexed... */
@@ -56,6 +62,7 @@ export const DEFAULT_MAINTENANCE_CONFIG: MaintenanceConfig = {
   intervalSeconds: 15,
   annMinFloats: 5_000_000,
   retrainGrowth: 2,
+  retrainUnindexedRatio: 1,
   maxIndexSegments: 8,
   foldMinRows: 5_000,
   foldMaxAgeSeconds: 30,
@@ -77,6 +84,7 @@ export const MAINTENANCE_ENV: Record<Exclude<keyof MaintenanceConfig, 'vectorInd
   annMinFloats: 'S3V_MAINT_ANN_MIN_FLOATS',
   annMinRows: 'S3V_MAINT_ANN_MIN_ROWS',
   retrainGrowth: 'S3V_MAINT_RETRAIN_GROWTH',
+  retrainUnindexedRatio: 'S3V_MAINT_RETRAIN_UNINDEXED_RATIO',
   maxIndexSegments: 'S3V_MAINT_MAX_INDEX_SEGMENTS',
   foldMinRows: 'S3V_MAINT_FOLD_MIN_ROWS',
   foldMaxAgeSeconds: 'S3V_MAINT_FOLD_MAX_AGE_SECONDS',

@@ -1,7 +1,7 @@
 // The server's side of the maintenance worker (worker.ts): one child process, started on the first
 // action and started again if it dies; one action at a time, each answered by id.
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LanceStoreOptions } from '../adapters/lance/lance-store';
 import { logger } from '../runtime/logger';
@@ -12,6 +12,13 @@ import { HEARTBEAT_MS, WORKER_STORAGE_ENV, type WorkerJob, type WorkerReply, typ
  * its action fails and the next pass starts a new worker instead of maintenance waiting forever.
  */
 const STALL_MS = Number(process.env.S3V_MAINT_WORKER_STALL_SECONDS ?? 30) * 1000;
+/**
+ * A silent worker that still gets CPU time and is not stopped is starved, not frozen: its idle-class
+ * threads (and the heartbeat's) wait for other work (measured at load 30-40 on 2 cores: 56 s
+ * without a heartbeat mid-build, and the kill threw away a 14-minute build). It gets more time,
+ * up to this many stall periods of silence in a row.
+ */
+const STARVED_MAX_PERIODS = 10;
 /** A worker that does not end within this after SIGTERM (a stopped one cannot) gets SIGKILL. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -25,6 +32,24 @@ export function workerThreadsEnv(env: NodeJS.ProcessEnv): Record<string, string>
   if (!Number.isInteger(threads) || threads <= 0) return {};
   const n = String(threads);
   return { LANCE_CPU_THREADS: n, RAYON_NUM_THREADS: n, TOKIO_WORKER_THREADS: n };
+}
+
+/** A process's state letter and CPU ticks (utime + stime, every thread) from /proc; undefined without /proc. */
+export function procSample(pid: number | undefined): { state: string; ticks: number } | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Silent, yet used CPU since its last sign and is neither stopped nor dead: starved by other work, still working. */
+export function starved(now: { state: string; ticks: number } | undefined, atLastSign: number | undefined): boolean {
+  if (!now || atLastSign === undefined || !Number.isFinite(now.ticks)) return false;
+  return !['T', 't', 'Z', 'X'].includes(now.state) && now.ticks > atLastSign;
 }
 
 /** The worker process could not be started (e.g. no tsx to run its TypeScript source). */
@@ -49,6 +74,10 @@ export class MaintenanceWorker {
   private nextId = 1;
   private closed = false;
   private lastSign = 0;
+  /** Since the last heartbeat or reply (lastSign also moves on while the worker is only starved). */
+  private silentSince = 0;
+  /** The worker's CPU ticks at lastSign, to tell a starved worker from a frozen one. */
+  private ticksAtSign: number | undefined;
   private watchdog?: NodeJS.Timeout;
 
   constructor(private readonly storage: LanceStoreOptions) {}
@@ -76,8 +105,12 @@ export class MaintenanceWorker {
       child.once('exit', (code) => reject(new WorkerStartError(`the maintenance worker exited (${code}) while starting`)));
     });
     this.lastSign = Date.now();
+    this.silentSince = this.lastSign;
+    this.ticksAtSign = procSample(child.pid)?.ticks;
     child.on('message', (reply: WorkerReply | { heartbeat: true }) => {
       this.lastSign = Date.now();
+      this.silentSince = this.lastSign;
+      this.ticksAtSign = procSample(child.pid)?.ticks;
       if (!('id' in reply)) return;
       const waiting = this.pending.get(reply.id);
       if (!waiting) return;
@@ -104,7 +137,14 @@ export class MaintenanceWorker {
     clearInterval(this.watchdog);
     this.watchdog = setInterval(() => {
       if (this.child !== child || Date.now() - this.lastSign < STALL_MS) return;
-      logger.warn({ event: 'maintenance.worker-stalled', workerPid: child.pid, silentMs: Date.now() - this.lastSign }, 'maintenance worker unresponsive: killed');
+      const sample = procSample(child.pid);
+      if (starved(sample, this.ticksAtSign) && Date.now() - this.silentSince < STALL_MS * STARVED_MAX_PERIODS) {
+        logger.info({ event: 'maintenance.worker-starved', workerPid: child.pid, silentMs: Date.now() - this.silentSince }, 'maintenance worker silent but still getting CPU: waiting');
+        this.lastSign = Date.now();
+        this.ticksAtSign = sample!.ticks;
+        return;
+      }
+      logger.warn({ event: 'maintenance.worker-stalled', workerPid: child.pid, silentMs: Date.now() - this.silentSince }, 'maintenance worker unresponsive: killed');
       child.kill('SIGKILL');
     }, Math.min(HEARTBEAT_MS, STALL_MS));
     this.watchdog.unref();

@@ -7,6 +7,7 @@ export type WorkerRequest = { id: number; index: IndexRecord } & (
   | { op: 'vector-index'; params: VectorIndexParams }
   | { op: 'scalar-index'; column: 'key' | 'meta_tokens'; kind: ScalarIndexKind }
   | { op: 'optimize'; pruneOlderThan: number }
+  | { op: 'drop-vector-index' }
 );
 
 export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; error: string };

@@ -66,6 +66,8 @@ async function run(request: WorkerRequest): Promise<void> {
     case 'optimize':
       await store.optimize(request.index, new Date(request.pruneOlderThan));
       return;
+    case 'drop-vector-index':
+      return store.dropVectorIndex(request.index);
   }
 }
 

@@ -121,3 +121,36 @@ test('a compaction retry time from a clock far ahead does not hold compaction of
   // Within the longest backoff it still backs off.
   expect(kinds(decide(lagging, 16, { ...state, compactRetryAt: NOW + 600_000 }, config, NOW))).toEqual(['fold']);
 });
+
+// Issue 16 at 1M × 768: the first index was trained at 128,500 rows during ingest; the retrain after
+// it was preceded by an optimize that compacted 1,374 fragments (remapping the old index) and then
+// folded the other 871,500 rows into the index about to be replaced (still running 10 min later).
+test('most rows outside the ANN index: retrain by dropping it, compacting, building — no optimize that folds into it first', () => {
+  const state = { trainedRows: 128_500, lastOptimizeAt: NOW - 1000, versionAfterRun: 9 };
+  const big = stats(1_000_000, [vector(128_500, 871_500), tokens(871_500), { name: 'key_idx', columns: ['key'], unindexedRows: 871_500 }], { fragments: 1374, smallFragments: 1374 });
+  const d = decide(big, 768, state, config, NOW);
+  expect(d.actions).toEqual([expect.objectContaining({ kind: 'vector-index', retrain: true, dropFirst: true })]);
+  // The same after the state is lost (trainedRows unknown): the index's own counts tell.
+  expect(decide(big, 768, undefined, config, NOW).actions).toEqual([expect.objectContaining({ kind: 'vector-index', dropFirst: true })]);
+  // One fragment: nothing to compact, the old index serves until the new one commits.
+  const compacted = decide({ ...big, fragments: 1, smallFragments: 0 }, 768, state, config, NOW);
+  // (then the optimize that folds the scalar indexes, and rows written during the build, into the new one)
+  expect(compacted.actions.map((a) => [a.kind, 'dropFirst' in a])).toEqual([['vector-index', false], ['optimize', false]]);
+  // Compaction backing off (upserts contend): build over the fragments as they are, keep the old index.
+  const backing = decide(big, 768, { ...state, compactFailures: 1, compactRetryAt: NOW + 15_000 }, config, NOW);
+  expect(backing.actions.map((a) => [a.kind, 'dropFirst' in a])).toEqual([['vector-index', false], ['fold', false]]);
+});
+
+test('retrain rather than fold once the unindexed rows reach retrainUnindexedRatio × indexed, whatever the growth rule says', () => {
+  const lax = { ...config, retrainGrowth: 10 };
+  const state = { trainedRows: 10_000, lastOptimizeAt: NOW - 1000, versionAfterRun: 9 };
+  const half = stats(30_000, [vector(10_000, 20_000), tokens(20_000), { columns: ['key'], unindexedRows: 20_000 }], { fragments: 40, smallFragments: 40 });
+  expect(decide(half, 16, state, lax, NOW).actions).toEqual([expect.objectContaining({ kind: 'vector-index', retrain: true, dropFirst: true })]);
+  expect(maintenanceConfigFromEnv({ S3V_MAINT_RETRAIN_UNINDEXED_RATIO: '0.5' }).retrainUnindexedRatio).toBe(0.5);
+  // Below the ratio (Fashion-MNIST: 2,500 rows into 60,000): the cheap fold, an optimize.
+  const few = stats(62_500, [vector(60_000, 2500), tokens(2500), { columns: ['key'], unindexedRows: 2500 }], { fragments: 6, smallFragments: 5 });
+  expect(kinds(decide(few, 784, { ...state, trainedRows: 60_000 }, lax, NOW, { catchUp: true }))).toEqual(['optimize']);
+  // Retrained for its segments (most rows indexed): the old index stays until the new one commits.
+  const segmented = decide(stats(12_000, [vector(11_000, 1000, 8), tokens(), { columns: ['key'] }], { fragments: 5 }), 16, { ...state, trainedRows: 11_000 }, config, NOW);
+  expect(segmented.actions.map((a) => [a.kind, 'dropFirst' in a])).toEqual([['optimize', false], ['vector-index', false]]);
+});

@@ -337,6 +337,17 @@ export class LanceVectorStore implements VectorStorePort {
     }
   }
 
+  /** Drops the ANN index (queries search exactly until the next build): maintenance's retrain when most rows are outside it. */
+  async dropVectorIndex(index: IndexRecord): Promise<void> {
+    const table = await this.table(index);
+    if (!table) return;
+    try {
+      if ((await table.listIndices()).some((i) => i.name === VECTOR_INDEX_NAME)) await table.dropIndex(VECTOR_INDEX_NAME);
+    } finally {
+      this.invalidate(index.storageId);
+    }
+  }
+
   async createScalarIndex(index: IndexRecord, column: 'key' | 'meta_tokens', kind: ScalarIndexKind): Promise<void> {
     const table = await this.table(index);
     if (!table) return;
