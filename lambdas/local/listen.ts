@@ -91,6 +91,8 @@ interface Receiving {
   res: ServerResponse;
   sinceMs: number;
   bytesBefore: number;
+  /** The server's own stalled time (see `stalledMs`) when its headers were read. */
+  stalledBefore: number;
 }
 
 // A body less than this far behind the floor may simply be in flight: never evicted for it.
@@ -115,6 +117,9 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
   const idle = new Set<Socket>();
   const active = new Map<Socket, number>();
   const receiving = new Map<Socket, Receiving>();
+  // Time this server's event loop was stalled (the rate check ran late): no socket was read then,
+  // so it is not counted against a body. A busy server must not cut a client it kept waiting.
+  let stalledMs = 0;
   const forget = (socket: Socket) => {
     open.delete(socket);
     unused.delete(socket);
@@ -128,7 +133,8 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
       receiving.delete(socket);
       return undefined;
     }
-    return (floor * (now - entry.sinceMs)) / 1000 - (socket.bytesRead - entry.bytesBefore);
+    const elapsed = now - entry.sinceMs - (stalledMs - entry.stalledBefore);
+    return (floor * elapsed) / 1000 - (socket.bytesRead - entry.bytesBefore);
   };
   const slowest = (): Socket | undefined => {
     if (floor === 0) return undefined;
@@ -172,7 +178,7 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
     unused.delete(socket);
     idle.delete(socket);
     active.set(socket, (active.get(socket) ?? 0) + 1);
-    if (!req.complete) receiving.set(socket, { req, res, sinceMs: Date.now(), bytesBefore: socket.bytesRead });
+    if (!req.complete) receiving.set(socket, { req, res, sinceMs: Date.now(), bytesBefore: socket.bytesRead, stalledBefore: stalledMs });
     res.once('close', () => {
       if (receiving.get(socket)?.req === req) receiving.delete(socket);
       if (!open.has(socket)) return;
@@ -186,14 +192,29 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
   });
   if (floor === 0) return;
   // The floor on every body, limit or not: past the grace period, a body averaging below it is cut.
-  const check = setInterval(() => {
+  let lastTick = Date.now();
+  let judging: NodeJS.Immediate | undefined;
+  const judge = () => {
+    judging = undefined;
     const now = Date.now();
     for (const [socket, entry] of receiving) {
-      if (now - entry.sinceMs < graceMs) continue;
+      if (now - entry.sinceMs - (stalledMs - entry.stalledBefore) < graceMs) continue;
       const owed = behind(socket, entry, now);
       if (owed !== undefined && owed > 0) cut(socket, entry);
     }
+  };
+  const check = setInterval(() => {
+    const now = Date.now();
+    const late = now - lastTick - RATE_CHECK_MS;
+    if (late > RATE_CHECK_MS) stalledMs += late;
+    lastTick = now;
+    // Judged after the next poll phase, not in this timer phase: after a stall, the bytes waiting in
+    // the kernel are read first (timers run before I/O), so a body is not judged on stale counts.
+    judging ??= setImmediate(judge);
   }, RATE_CHECK_MS);
   check.unref();
-  server.once('close', () => clearInterval(check));
+  server.once('close', () => {
+    clearInterval(check);
+    if (judging) clearImmediate(judging);
+  });
 }
