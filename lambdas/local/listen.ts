@@ -95,6 +95,16 @@ interface Receiving {
   stalledBefore: number;
 }
 
+// A newcomer turned away at the limit is answered (503) if its request comes within this time.
+const SHED_WAIT_MS = 10_000;
+// At most this many turned-away connections wait for their answer; past it they are closed at once.
+const MAX_SHEDDING = 64;
+
+/** Connections turned away at the limit: their request gets the model's retryable 503, not a reset. */
+export interface ConnectionLimiter {
+  shedding(socket: Socket): boolean;
+}
+
 // A body less than this far behind the floor may simply be in flight: never evicted for it.
 const EVICT_MIN_BEHIND_MS = 250;
 const RATE_CHECK_MS = 1000;
@@ -105,11 +115,13 @@ const RATE_CHECK_MS = 1000;
  * connection that never sent a request (the oldest), else the keep-alive one idle the longest, else
  * the one whose body is furthest behind the minimum rate (a body trickled in on purpose holds a
  * slot for the whole request timeout, and its signature is checked only once it has all arrived).
- * A newcomer is dropped only when every connection is busy with a request at a fair pace.
+ * When every connection is busy with a request at a fair pace, the newcomer is turned away: its
+ * request is answered 503 ServiceUnavailableException (see `shedding`), which the SDKs retry, where
+ * a closed socket is a `socket hang up` (and lost to a client that does not retry).
  * Apart from the limit, a body still below the minimum rate after the grace period is cut.
  * Bytes are counted on the socket (`bytesRead`), so the request stream is left untouched.
  */
-export function limitConnections(server: Server, limits: ConnectionLimits): void {
+export function limitConnections(server: Server, limits: ConnectionLimits): ConnectionLimiter {
   const { max, minBodyBytesPerSecond: floor = 0, bodyRateGraceMs: graceMs = 10_000 } = limits;
   const open = new Set<Socket>();
   // Sets keep insertion order: the first is the oldest.
@@ -117,6 +129,8 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
   const idle = new Set<Socket>();
   const active = new Map<Socket, number>();
   const receiving = new Map<Socket, Receiving>();
+  const shed = new Set<Socket>();
+  const limiter: ConnectionLimiter = { shedding: (socket) => shed.has(socket) };
   // Time this server's event loop was stalled (the rate check ran late): no socket was read then,
   // so it is not counted against a body. A busy server must not cut a client it kept waiting.
   let stalledMs = 0;
@@ -162,7 +176,14 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
     if (open.size >= max) {
       const victim = unused.values().next().value ?? idle.values().next().value ?? slowest();
       if (victim === undefined) {
-        socket.destroy();
+        if (shed.size >= MAX_SHEDDING) return void socket.destroy();
+        shed.add(socket);
+        const timer = setTimeout(() => socket.destroy(), SHED_WAIT_MS);
+        timer.unref();
+        socket.once('close', () => {
+          clearTimeout(timer);
+          shed.delete(socket);
+        });
         return;
       }
       forget(victim);
@@ -190,7 +211,7 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
       }
     });
   });
-  if (floor === 0) return;
+  if (floor === 0) return limiter;
   // The floor on every body, limit or not: past the grace period, a body averaging below it is cut.
   let lastTick = Date.now();
   let judging: NodeJS.Immediate | undefined;
@@ -217,4 +238,5 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
     clearInterval(check);
     if (judging) clearImmediate(judging);
   });
+  return limiter;
 }
