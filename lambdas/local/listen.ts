@@ -112,8 +112,8 @@ const RATE_CHECK_MS = 1000;
 /**
  * Keeps at most `max` connections open. Node's own `server.maxConnections` would drop every
  * newcomer once idle connections fill the slots; here a newcomer closes one to make room: first a
- * connection that never sent a request (the oldest), else the keep-alive one idle the longest, else
- * the one whose body is furthest behind the minimum rate (a body trickled in on purpose holds a
+ * connection that never sent a byte (the oldest), else the keep-alive one idle the longest, else
+ * the one whose body is furthest behind the minimum rate, else one whose headers are still arriving (a body trickled in on purpose holds a
  * slot for the whole request timeout, and its signature is checked only once it has all arrived).
  * When every connection is busy with a request at a fair pace, the newcomer is turned away: its
  * request is answered 503 ServiceUnavailableException (see `shedding`), which the SDKs retry, where
@@ -174,7 +174,10 @@ export function limitConnections(server: Server, limits: ConnectionLimits): Conn
   };
   server.on('connection', (socket: Socket) => {
     if (open.size >= max) {
-      const victim = unused.values().next().value ?? idle.values().next().value ?? slowest();
+      // A connection whose request has begun to arrive (bytes, no headers yet) is in flight: last.
+      let silent: Socket | undefined;
+      for (const s of unused) if (s.bytesRead === 0 && (silent = s)) break;
+      const victim = silent ?? idle.values().next().value ?? slowest() ?? unused.values().next().value;
       if (victim === undefined) {
         if (shed.size >= MAX_SHEDDING) return void socket.destroy();
         shed.add(socket);
