@@ -66,7 +66,14 @@ export async function ingest(
       const last = Math.min(source.count, first + options.batch);
       const vectors = putBatch(source, first, last);
       const t0 = performance.now();
-      await client.send(new PutVectorsCommand({ vectorBucketName: bucket, indexName: index, vectors }));
+      try {
+        await client.send(new PutVectorsCommand({ vectorBucketName: bucket, indexName: index, vectors }));
+      } catch (error) {
+        // Enough to tell a reset from a modeled error, and a slow call from a dead server, after the fact.
+        const e = error as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
+        const what = [e.name, e.code, e.$metadata?.httpStatusCode].filter(Boolean).join(' ');
+        throw new Error(`PutVectors of rows ${first}–${last - 1} failed after ${Math.round(performance.now() - t0)} ms at ${new Date().toISOString()}: ${what}: ${e.message}`, { cause: error });
+      }
       latencies.push(performance.now() - t0);
       options.onBatch?.(last - first);
     }

@@ -91,6 +91,18 @@ interface Receiving {
   res: ServerResponse;
   sinceMs: number;
   bytesBefore: number;
+  /** The server's own stalled time (see `stalledMs`) when its headers were read. */
+  stalledBefore: number;
+}
+
+// A newcomer turned away at the limit is answered (503) if its request comes within this time.
+const SHED_WAIT_MS = 10_000;
+// At most this many turned-away connections wait for their answer; past it they are closed at once.
+const MAX_SHEDDING = 64;
+
+/** Connections turned away at the limit: their request gets the model's retryable 503, not a reset. */
+export interface ConnectionLimiter {
+  shedding(socket: Socket): boolean;
 }
 
 // A body less than this far behind the floor may simply be in flight: never evicted for it.
@@ -100,14 +112,16 @@ const RATE_CHECK_MS = 1000;
 /**
  * Keeps at most `max` connections open. Node's own `server.maxConnections` would drop every
  * newcomer once idle connections fill the slots; here a newcomer closes one to make room: first a
- * connection that never sent a request (the oldest), else the keep-alive one idle the longest, else
- * the one whose body is furthest behind the minimum rate (a body trickled in on purpose holds a
+ * connection that never sent a byte (the oldest), else the keep-alive one idle the longest, else
+ * the one whose body is furthest behind the minimum rate, else one whose headers are still arriving (a body trickled in on purpose holds a
  * slot for the whole request timeout, and its signature is checked only once it has all arrived).
- * A newcomer is dropped only when every connection is busy with a request at a fair pace.
+ * When every connection is busy with a request at a fair pace, the newcomer is turned away: its
+ * request is answered 503 ServiceUnavailableException (see `shedding`), which the SDKs retry, where
+ * a closed socket is a `socket hang up` (and lost to a client that does not retry).
  * Apart from the limit, a body still below the minimum rate after the grace period is cut.
  * Bytes are counted on the socket (`bytesRead`), so the request stream is left untouched.
  */
-export function limitConnections(server: Server, limits: ConnectionLimits): void {
+export function limitConnections(server: Server, limits: ConnectionLimits): ConnectionLimiter {
   const { max, minBodyBytesPerSecond: floor = 0, bodyRateGraceMs: graceMs = 10_000 } = limits;
   const open = new Set<Socket>();
   // Sets keep insertion order: the first is the oldest.
@@ -115,6 +129,11 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
   const idle = new Set<Socket>();
   const active = new Map<Socket, number>();
   const receiving = new Map<Socket, Receiving>();
+  const shed = new Set<Socket>();
+  const limiter: ConnectionLimiter = { shedding: (socket) => shed.has(socket) };
+  // Time this server's event loop was stalled (the rate check ran late): no socket was read then,
+  // so it is not counted against a body. A busy server must not cut a client it kept waiting.
+  let stalledMs = 0;
   const forget = (socket: Socket) => {
     open.delete(socket);
     unused.delete(socket);
@@ -128,7 +147,8 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
       receiving.delete(socket);
       return undefined;
     }
-    return (floor * (now - entry.sinceMs)) / 1000 - (socket.bytesRead - entry.bytesBefore);
+    const elapsed = now - entry.sinceMs - (stalledMs - entry.stalledBefore);
+    return (floor * elapsed) / 1000 - (socket.bytesRead - entry.bytesBefore);
   };
   const slowest = (): Socket | undefined => {
     if (floor === 0) return undefined;
@@ -154,9 +174,19 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
   };
   server.on('connection', (socket: Socket) => {
     if (open.size >= max) {
-      const victim = unused.values().next().value ?? idle.values().next().value ?? slowest();
+      // A connection whose request has begun to arrive (bytes, no headers yet) is in flight: last.
+      let silent: Socket | undefined;
+      for (const s of unused) if (s.bytesRead === 0 && (silent = s)) break;
+      const victim = silent ?? idle.values().next().value ?? slowest() ?? unused.values().next().value;
       if (victim === undefined) {
-        socket.destroy();
+        if (shed.size >= MAX_SHEDDING) return void socket.destroy();
+        shed.add(socket);
+        const timer = setTimeout(() => socket.destroy(), SHED_WAIT_MS);
+        timer.unref();
+        socket.once('close', () => {
+          clearTimeout(timer);
+          shed.delete(socket);
+        });
         return;
       }
       forget(victim);
@@ -172,7 +202,7 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
     unused.delete(socket);
     idle.delete(socket);
     active.set(socket, (active.get(socket) ?? 0) + 1);
-    if (!req.complete) receiving.set(socket, { req, res, sinceMs: Date.now(), bytesBefore: socket.bytesRead });
+    if (!req.complete) receiving.set(socket, { req, res, sinceMs: Date.now(), bytesBefore: socket.bytesRead, stalledBefore: stalledMs });
     res.once('close', () => {
       if (receiving.get(socket)?.req === req) receiving.delete(socket);
       if (!open.has(socket)) return;
@@ -184,16 +214,32 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
       }
     });
   });
-  if (floor === 0) return;
+  if (floor === 0) return limiter;
   // The floor on every body, limit or not: past the grace period, a body averaging below it is cut.
-  const check = setInterval(() => {
+  let lastTick = Date.now();
+  let judging: NodeJS.Immediate | undefined;
+  const judge = () => {
+    judging = undefined;
     const now = Date.now();
     for (const [socket, entry] of receiving) {
-      if (now - entry.sinceMs < graceMs) continue;
+      if (now - entry.sinceMs - (stalledMs - entry.stalledBefore) < graceMs) continue;
       const owed = behind(socket, entry, now);
       if (owed !== undefined && owed > 0) cut(socket, entry);
     }
+  };
+  const check = setInterval(() => {
+    const now = Date.now();
+    const late = now - lastTick - RATE_CHECK_MS;
+    if (late > RATE_CHECK_MS) stalledMs += late;
+    lastTick = now;
+    // Judged after the next poll phase, not in this timer phase: after a stall, the bytes waiting in
+    // the kernel are read first (timers run before I/O), so a body is not judged on stale counts.
+    judging ??= setImmediate(judge);
   }, RATE_CHECK_MS);
   check.unref();
-  server.once('close', () => clearInterval(check));
+  server.once('close', () => {
+    clearInterval(check);
+    if (judging) clearImmediate(judging);
+  });
+  return limiter;
 }

@@ -1,6 +1,6 @@
 // The local server: HTTP request → API Gateway proxy event → the same handler a Lambda runs.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { httpSettingsFromEnv, limitConnections, listen, serverOptions, type HttpSettings } from './listen';
+import { httpSettingsFromEnv, limitConnections, listen, serverOptions, type ConnectionLimiter, type HttpSettings } from './listen';
 import { BodyParserPool, bodyWorkerSettingsFromEnv, type BodyJob, type BodyWorkerSettings } from './body-pool';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -211,8 +211,15 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
   const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024;
   const http = { ...httpSettingsFromEnv(), ...options.http };
   const budget = new BodyBudget(http.maxBodyBytesInFlight);
+  let limiter: ConnectionLimiter | undefined;
   const server = createServer(serverOptions(http), async (req, res) => {
     const held = { bytes: 0 };
+    if (limiter?.shedding(req.socket)) {
+      // Turned away at the connection limit: the body is read and dropped, then the retryable 503.
+      req.resume();
+      req.once('end', () => send(res, { ...overloadedResult(), headers: { ...overloadedResult().headers, connection: 'close' } }));
+      return;
+    }
     try {
       if (options.extraRoutes && (await options.extraRoutes(req, res))) return;
       const url = req.url ?? '/';
@@ -257,7 +264,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
     }
   });
   server.keepAliveTimeout = http.keepAliveTimeoutMs;
-  limitConnections(server, {
+  limiter = limitConnections(server, {
     max: http.maxConnections,
     minBodyBytesPerSecond: http.minBodyBytesPerSecond,
     bodyRateGraceMs: http.bodyRateGraceMs,
