@@ -32,7 +32,8 @@ async function listAll(client: S3VectorsClient, ref: object): Promise<number[]> 
   return times;
 }
 
-async function queryPages(client: S3VectorsClient, ref: object, vector: number[], topK: number): Promise<{ first: number; all: number; pages: number }> {
+/** Reads a QueryVectors answer page by page: time to the first page and to the last. */
+export async function queryPages(client: S3VectorsClient, ref: object, vector: number[], topK: number): Promise<{ first: number; all: number; pages: number }> {
   let nextToken: string | undefined;
   let pages = 0;
   let first = 0;

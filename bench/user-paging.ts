@@ -1,7 +1,8 @@
 // Paging at the user flow's size (issue 16): a full ListVectors through the SDK paginator, split in
 // segments read concurrently, and QueryVectors topK 10,000 read page by page against one search
 // (its first page). Both against the settled server the user flow started.
-import { paginateListVectors, QueryVectorsCommand, type S3VectorsClient } from '@aws-sdk/client-s3vectors';
+import { paginateListVectors, type S3VectorsClient } from '@aws-sdk/client-s3vectors';
+import { queryPages } from './paging';
 import { summarize } from './stats';
 
 export interface UserPagingResult {
@@ -24,19 +25,6 @@ async function listAll(client: S3VectorsClient, ref: { vectorBucketName: string;
     }),
   );
   return { segments, keys, pages, seconds: (performance.now() - t0) / 1000 };
-}
-
-async function queryPages(client: S3VectorsClient, ref: object, vector: number[], topK: number) {
-  let nextToken: string | undefined;
-  let pages = 0;
-  let first = 0;
-  const t0 = performance.now();
-  do {
-    const out = await client.send(new QueryVectorsCommand({ ...ref, topK, queryVector: { float32: vector }, returnDistance: true, nextToken }));
-    if (pages++ === 0) first = performance.now() - t0;
-    nextToken = out.nextToken;
-  } while (nextToken);
-  return { first, all: performance.now() - t0, pages };
 }
 
 export async function userPaging(client: S3VectorsClient, bucket: string, index: string, rows: number, query: number[], log: (line: string) => void): Promise<UserPagingResult> {
