@@ -120,4 +120,12 @@ describe('euclidean data with an offset larger than its spread', () => {
     // recall@10 ≥ 0.8 on average: f32 gets 1.0 here.
     expect({ misses, total: misses.reduce((a, b) => a + b, 0) <= 20 }).toEqual({ misses, total: true });
   });
+
+  // A euclidean query beyond f16's range (inf once cast): the hot index must not rank it (LanceDB does).
+  it('answers a euclidean query beyond f16 range exactly', async () => {
+    const q = [70000, 70000.5, 69000, 71000].map(Math.fround);
+    const want = [...points].map(([key, v]) => ({ key, d: v.reduce((s, x, j) => s + (x - q[j]) ** 2, 0) })).sort((a, b) => a.d - b.d).slice(0, 10).map((h) => h.key);
+    const out = await t.client.send(new QueryVectorsCommand({ ...ref2, queryVector: { float32: q }, topK: 10 }));
+    expect(out.vectors!.map((v) => v.key!).filter((k) => !want.includes(k)).length).toBeLessThanOrEqual(1);
+  });
 });
