@@ -90,3 +90,28 @@ it('and so do the same documents as delta rows (written after the snapshot), and
   expect(hot().servedFilteredExact - served).toBeGreaterThan(filters.length / 2);
   expect(diffs).toEqual([]);
 });
+
+it('a snapshot key deleted then put again (new vector, new metadata), and one put twice in a batch, match as in LanceDB', async () => {
+  const { DeleteVectorsCommand } = await import('@aws-sdk/client-s3vectors');
+  await all([A, B], (t) => t.client.send(new DeleteVectorsCommand({ ...ref, keys: ['k0', 'k1', 'k2'] })));
+  await all([A, B], (t) => t.client.send(new PutVectorsCommand({ ...ref, vectors: [{ key: 'k1', data: { float32: [1, 0.5, 0.25, 0.125] }, metadata: { s: 'again', n: 7 } as never }] })));
+  await all([A, B], (t) =>
+    t.client.send(
+      new PutVectorsCommand({
+        ...ref,
+        vectors: [
+          { key: 'k3', data: { float32: [9, 9, 9, 9] }, metadata: { s: 'first' } as never },
+          { key: 'k3', data: { float32: [1, 0.5, 0.25, 0.1] }, metadata: { s: 'second', n: 7 } as never },
+        ],
+      }),
+    ).catch((e: Error) => e.name),
+  );
+  const extra = [{ s: 'again' }, { n: 7 }, { n: { $gte: 7, $lte: 7 } }, { s: 'first' }, { s: 'second' }, { s: { $ne: 'again' } }, { n: { $exists: false } }];
+  const diffs: { f: string; lance: string; hot: string }[] = [];
+  for (const f of [...extra, ...filters.slice(0, 200)]) {
+    const [a, b] = [await keysOf(A, f), await keysOf(B, f)];
+    if (a !== b) diffs.push({ f: JSON.stringify(f), lance: a, hot: b });
+  }
+  expect(Object.values(hot().tables)[0].phase).toBe('ready');
+  expect(diffs).toEqual([]);
+});
