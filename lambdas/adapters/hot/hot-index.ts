@@ -261,6 +261,19 @@ export function byRawThenKey(a: { raw: number; key: string }, b: { raw: number; 
 }
 
 /** The merged top-K of snapshot ∖ delta keys and the delta, in S3's distances (euclidean: √l2sq). */
+/**
+ * The query as an f16 index can take it (usearch casts it to the index's scalar): beyond f16's
+ * normal range it would be inf or 0, and every distance NaN. A cosine query is scaled (cosine does
+ * not depend on scale); a euclidean one cannot be: undefined (LanceDB answers).
+ */
+export function quantizedQuery(snapshot: HotSnapshot, vector: Float32Array): Float32Array | undefined {
+  if (snapshot.quantization === 'f32') return vector;
+  let top = 0;
+  for (const x of vector) top = Math.max(top, Math.abs(x));
+  if (top <= 65504 && (top === 0 || top >= 6.103515625e-5)) return vector;
+  return snapshot.metric === 'cos' ? vector.map((x) => x / top) : undefined;
+}
+
 export function hotQuery(snapshot: HotSnapshot, delta: HotDelta, vector: Float32Array, k: number): HotHit[] {
   const excluded = delta.size;
   // The snapshot hits the delta overrides are dropped: ask for enough to be left with k.

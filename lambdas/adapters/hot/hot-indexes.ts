@@ -19,7 +19,7 @@ import type { IndexRecord, Metadata, VectorBatch } from '../../core/ports';
 import { logger } from '../../runtime/logger';
 import { readTableStats, vectorIndexOf } from '../lance/index-stats';
 import { estimatedBytes, type HotIndexSettings } from './hot-config';
-import { HotDelta, HotSnapshot, hotQuery, type HotHit, type HotMetric, type HotQuantization } from './hot-index';
+import { HotDelta, HotSnapshot, hotQuery, quantizedQuery, type HotHit, type HotMetric, type HotQuantization } from './hot-index';
 import { hotFilteredQuery } from './hot-filtered';
 import { metadataTokens } from './hot-filter';
 import { buildSnapshot, type RunningBuild } from './snapshot-build';
@@ -100,9 +100,10 @@ export class HotIndexes {
   // ---- queries ----
 
   /** The hot answer, or undefined when the table has no ready hot index (LanceDB answers). */
-  query(index: IndexRecord, vector: Float32Array, topK: number, filter?: FilterNode): HotHit[] | undefined {
+  query(index: IndexRecord, query: Float32Array, topK: number, filter?: FilterNode): HotHit[] | undefined {
     const entry = this.entries.get(index.storageId);
-    if (entry?.phase !== 'ready' || topK > this.settings.maxTopK) return undefined;
+    const vector = entry?.phase === 'ready' && topK <= this.settings.maxTopK ? quantizedQuery(entry.snapshot!, query) : undefined;
+    if (!entry || !vector) return undefined;
     if (!filter) {
       this.counters.served++;
       return hotQuery(entry.snapshot!, entry.delta!, vector, topK);
