@@ -9,7 +9,7 @@ jest.setTimeout(300_000);
 const dimension = 8;
 const rows = 3000;
 const deltaMax = 1000;
-const one = estimatedBytes(rows + deltaMax, dimension, 16, 'f16');
+const one = estimatedBytes(rows + deltaMax, dimension, 16, 'f32');
 Object.assign(process.env, { S3V_HOT_MIN_ROWS: '1', S3V_HOT_QUIET_MS: '400', S3V_HOT_DELTA_MAX: String(deltaMax), S3V_HOT_BUILD_THREADS: '1', S3V_HOT_INDEX_MB: '1' });
 
 let seed = 11;
