@@ -134,7 +134,7 @@ async function battery(rounds: number): Promise<{ differentC: number }> {
 beforeAll(async () => {
   servers.A = await startTestService({ env: { S3V_HOT_INDEX_MB: '0' } });
   servers.B = await startTestService({ env: HOT });
-  servers.C = await startTestService({ env: { ...HOT, S3V_HOT_FILTER_EXACT_MAX: '0' } });
+  servers.C = await startTestService({ env: { ...HOT, S3V_HOT_FILTER_EXACT_MAX: '0', S3V_HOT_FILTER_MAX_WANT: '800' } });
   ref.vectorBucketName = uniqueName('hotf');
   await all((t) => t.client.send(new CreateVectorBucketCommand({ vectorBucketName: ref.vectorBucketName })));
   await all((t) =>

@@ -45,9 +45,11 @@ export const DEFAULT_HOT_SETTINGS: HotIndexSettings = {
   quantization: 'f32',
   filterExactMax: 2_000,
   filterOverfetch: 2,
-  // Measured on Fashion-MNIST, 10% filter (a class, which the vectors cluster by): 200 candidates
-  // serve ~60% of queries (0.6 ms), 3,200 cost 50 ms, more than LanceDB itself; past 800 it answers.
-  filterMaxWant: 800,
+  // 0: a filter matching more than filterExactMax rows goes to LanceDB at once. The over-fetched
+  // HNSW path (> 0: the deepest search tried) cost more than it saved in the user-flow bench
+  // (Fashion-MNIST 10% filter, a class the vectors cluster by: API/raw p50 1.80× at 800, 1.47× at
+  // 200, 1.28× straight to LanceDB), as most of those queries fall back after searching.
+  filterMaxWant: 0,
 };
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -80,7 +82,7 @@ export function hotSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): HotInd
     quantization: quantization(env.S3V_HOT_QUANTIZATION, d.quantization),
     filterExactMax: int(env, 'S3V_HOT_FILTER_EXACT_MAX', d.filterExactMax),
     filterOverfetch: int(env, 'S3V_HOT_FILTER_OVERFETCH', d.filterOverfetch, 1),
-    filterMaxWant: int(env, 'S3V_HOT_FILTER_MAX_WANT', d.filterMaxWant, 1),
+    filterMaxWant: int(env, 'S3V_HOT_FILTER_MAX_WANT', d.filterMaxWant, 0),
   };
   return settings.budgetMb > 0 ? settings : undefined;
 }

@@ -34,6 +34,7 @@ export function hotFilteredQuery(snapshot: HotSnapshot, delta: HotDelta, vector:
       .exact(vector, labelsOf(bits).filter(live), k)
       .map((h) => ({ key: snapshot.key(h.label), raw: h.raw }));
   } else {
+    if (s.maxWant === 0) return { hits: undefined, path: 'fallback' };
     path = 'hnsw';
     let want = Math.ceil((k * snapshot.rows * s.overfetch) / matching) + Math.min(delta.size, k);
     // A quantized index ranks approximately: keep more matches, re-rank them with the f32 vectors.
