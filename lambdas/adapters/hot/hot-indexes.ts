@@ -10,9 +10,8 @@
 //   snapshot(V) + delta is the table's content. Queries are served once the snapshot is in memory;
 // - dropped (back to waiting): the delta outgrew deltaMax, a write failed (its outcome is unknown),
 //   or rows were removed outside PutVectors/DeleteVectors. DeleteIndex forgets the entry and files.
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type * as lancedb from '@lancedb/lancedb';
 import type { FilterNode } from '../../core/filter/ast';
 import type { IndexRecord, Metadata, VectorBatch } from '../../core/ports';
@@ -23,6 +22,7 @@ import { HotDelta, HotSnapshot, hotQuery, quantizedQuery, type HotHit, type HotM
 import { hotFilteredQuery } from './hot-filtered';
 import { metadataTokens } from './hot-filter';
 import { buildSnapshot, type RunningBuild } from './snapshot-build';
+import { removeSnapshotFiles, savedSnapshot } from './hot-files';
 
 /** More repeated vectors than this share of a table: its hot index is declined (see snapshot-build.ts). */
 const MAX_DUPLICATE_SHARE = 0.01;
@@ -160,7 +160,7 @@ export class HotIndexes {
       clearTimeout(entry.timer);
       this.entries.delete(storageId);
     }
-    this.removeFiles(storageId);
+    removeSnapshotFiles(this.dir, `${storageId}.v`);
   }
 
   stats(): HotStats {
@@ -247,7 +247,7 @@ export class HotIndexes {
       const bytes = estimatedBytes(stats.rows + this.settings.deltaMax, entry.index.dimension, this.settings.m, this.settings.quantization);
       const fits = this.reservedBytes + bytes <= this.settings.budgetMb * 1024 * 1024;
       entry.wantsBudget = !fits;
-      const saved = await this.savedSnapshot(entry.index.storageId);
+      const saved = await savedSnapshot(this.dir, entry.index.storageId, this.settings);
       if (saved && saved.version === stats.version && saved.rows >= this.settings.minRows && fits) {
         next = await this.start(entry, generation, bytes, saved.base, saved.version, saved.quantization);
         return;
@@ -336,7 +336,7 @@ export class HotIndexes {
       }
       if (generation !== entry.generation || this.closed) {
         // Dropped or forgotten meanwhile: this build's files are of no use.
-        if (!savedBase) for (const suffix of ['.json', '.keys', '.usearch', '.vectors', '.filter']) rmSync(base + suffix, { force: true });
+        if (!savedBase) removeSnapshotFiles(this.dir, `${basename(base)}.`);
         return 'waiting';
       }
       const opening = Date.now();
@@ -350,7 +350,7 @@ export class HotIndexes {
       entry.snapshot = snapshot;
       entry.phase = 'ready';
       log.info({ event: 'hot.ready', storageId: id, version, rows: snapshot.rows, loaded: savedBase !== undefined, ms: Date.now() - started, openMs }, 'hot index serving queries');
-      this.removeFiles(id, base);
+      removeSnapshotFiles(this.dir, `${id}.v`, base);
       return 'ready';
     } catch (error) {
       log.warn({ event: 'hot.build-failed', storageId: id, err: error }, 'hot index build failed: LanceDB answers');
@@ -359,46 +359,6 @@ export class HotIndexes {
         entry.nextCheckAt = Date.now() + this.settings.quietMs * 30;
       }
       return 'waiting';
-    }
-  }
-
-  /** The newest complete snapshot saved for a table (its marker file written last). */
-  private async savedSnapshot(storageId: string): Promise<{ base: string; version: number; rows: number; quantization: HotQuantization } | undefined> {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return undefined;
-    }
-    const prefix = `${storageId}.v`;
-    const versions = names.filter((n) => n.startsWith(prefix) && n.endsWith('.json')).map((n) => Number(n.slice(prefix.length, -'.json'.length)));
-    const version = Math.max(...versions.filter(Number.isInteger));
-    if (!Number.isFinite(version)) return undefined;
-    const base = join(this.dir, `${prefix}${version}`);
-    try {
-      const marker = JSON.parse(await readFile(`${base}.json`, 'utf8')) as { version: number; rows: number; m: number; quantization: HotQuantization; requested?: string; format?: number };
-      // Another layout (no filter tokens: format 1) or quantization setting: rebuilt, not loaded.
-      if (marker.version !== version || marker.m !== this.settings.m || marker.format !== 2 || marker.requested !== this.settings.quantization) return undefined;
-      return { base, version, rows: marker.rows, quantization: marker.quantization };
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Removes a table's snapshot files, but those of `keep`. */
-  private removeFiles(storageId: string, keep?: string): void {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (!name.startsWith(`${storageId}.v`)) continue;
-      const path = join(this.dir, name);
-      if (keep && path.startsWith(`${keep}.`)) continue;
-      // Unlinking a mapped file is safe: the mapping lives until the snapshot is collected.
-      rmSync(path, { force: true });
     }
   }
 }
