@@ -1,6 +1,10 @@
 // Shared pieces of the maintenance tests: an in-memory catalog, seeded vectors, brute force.
 import type { BucketRecord, CatalogPort, IndexRecord, ListRequest, ListResult, Metadata, QueryHit } from '../../lambdas/core/ports';
-import type { LanceVectorStore } from '../../lambdas/adapters/lance/lance-store';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LanceVectorStore as LanceStore, type LanceVectorStore } from '../../lambdas/adapters/lance/lance-store';
+import { MaintenanceWorker } from '../../lambdas/maintenance/worker-client';
 
 export function indexRecord(name: string, dimension: number, distanceMetric: 'euclidean' | 'cosine' = 'euclidean'): IndexRecord {
   return {
@@ -102,4 +106,31 @@ export function recall(hits: QueryHit[], truth: string[]): number {
 
 export function rowVector(r: Rows, i: number, dimension: number): Float32Array {
   return r.data.slice(i * dimension, (i + 1) * dimension);
+}
+
+/**
+ * A LanceVectorStore in a temporary folder with a MaintenanceWorker beside it (heavy actions in the
+ * worker process, writes in this one, as the local server runs maintenance), the worker at normal
+ * priority: for tests about what maintenance does with the CPU it gets within a time window. At
+ * idle priority (the default) a busy machine starves it (an optimize took 0.3 s, then 11.5 s, then
+ * over 60 s at load ~40), and the window sees nothing happen; test/reliability/fold-worker-priority
+ * and write-during-build keep the default. Registers its own beforeAll/afterAll.
+ */
+export function normalPriorityWorkerStore(prefix: string): { dir: string; store: LanceVectorStore; worker: MaintenanceWorker } {
+  const h = {} as { dir: string; store: LanceVectorStore; worker: MaintenanceWorker };
+  const savedEnv = { ...process.env };
+  beforeAll(() => {
+    process.env.S3V_MAINT_WORKER_SCHED = 'normal';
+    process.env.S3V_MAINT_WORKER_NICE = '0';
+    h.dir = mkdtempSync(join(tmpdir(), prefix));
+    h.store = new LanceStore({ uri: h.dir });
+    h.worker = new MaintenanceWorker(h.store.storage);
+  });
+  afterAll(async () => {
+    process.env = savedEnv;
+    await h.worker.close();
+    await h.store.close();
+    rmSync(h.dir, { recursive: true, force: true });
+  });
+  return h;
 }

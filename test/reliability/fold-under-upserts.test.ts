@@ -4,15 +4,10 @@
 // transaction Update"); the fold-in came only after the compaction, so it was lost with it, and
 // an index under continuous upserts never got its new rows indexed (review-data F2: 0 of 5
 // optimizes committed at 9 upserts/s). Now the fold does not depend on compaction.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LanceVectorStore } from '../../lambdas/adapters/lance/lance-store';
 import { vectorIndexOf } from '../../lambdas/adapters/lance/index-stats';
 import { DEFAULT_MAINTENANCE_CONFIG, type MaintenanceConfig } from '../../lambdas/maintenance/config';
 import { runMaintenanceOnce } from '../../lambdas/maintenance/maintenance';
-import { MaintenanceWorker } from '../../lambdas/maintenance/worker-client';
-import { indexRecord, memoryCatalog, putAll, rows, vectors } from '../maintenance/helpers';
+import { indexRecord, memoryCatalog, normalPriorityWorkerStore, putAll, rows, vectors } from '../maintenance/helpers';
 
 jest.setTimeout(300_000);
 
@@ -30,35 +25,14 @@ const config: MaintenanceConfig = {
   hnswEfConstruction: 100,
 };
 
-let dir: string;
-let store: LanceVectorStore;
-let worker: MaintenanceWorker;
-const savedEnv = { ...process.env };
-beforeAll(() => {
-  // The worker at normal priority: this test is about what maintenance does with the CPU it gets,
-  // within a time window. At idle priority (the default) a busy machine starves it (an optimize
-  // took 0.3 s, then 11.5 s, then over 60 s at load ~40), and the window sees nothing happen.
-  // test/reliability/fold-worker-priority and write-during-build keep the default.
-  process.env.S3V_MAINT_WORKER_SCHED = 'normal';
-  process.env.S3V_MAINT_WORKER_NICE = '0';
-  dir = mkdtempSync(join(tmpdir(), 's3v-fold-'));
-  store = new LanceVectorStore({ uri: dir });
-  // As the local server runs maintenance: heavy actions in the worker process, writes in this one.
-  worker = new MaintenanceWorker(store.storage);
-});
-afterAll(async () => {
-  process.env = savedEnv;
-  await worker.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const h = normalPriorityWorkerStore('s3v-fold-');
 
 test('new rows get indexed while upserts of existing keys never pause', async () => {
   const index = indexRecord('fold', DIM);
-  const deps = { catalog: memoryCatalog([index]) as never, store };
-  await putAll(store, index, rows('k', 0, KEYS, DIM, 1), 2000);
-  for (let i = 0; i < 2; i++) await runMaintenanceOnce(deps, { config, catchUp: true, worker });
-  const settled = vectorIndexOf((await store.tableStats(index))!)!;
+  const deps = { catalog: memoryCatalog([index]) as never, store: h.store };
+  await putAll(h.store, index, rows('k', 0, KEYS, DIM, 1), 2000);
+  for (let i = 0; i < 2; i++) await runMaintenanceOnce(deps, { config, catchUp: true, worker: h.worker });
+  const settled = vectorIndexOf((await h.store.tableStats(index))!)!;
   expect(settled.unindexedRows).toBe(0);
 
   // about 15 upserts/s of 30 random existing keys each, for the whole test.
@@ -68,7 +42,7 @@ test('new rows get indexed while upserts of existing keys never pause', async ()
     let seed = 100;
     while (!stop) {
       const keys = [...new Set(Array.from({ length: 30 }, () => `k${Math.floor(Math.random() * KEYS)}`))];
-      await store.put(index, { keys, data: vectors(keys.length, DIM, seed++), metadata: keys.map(() => ({ group: 'g1' })) });
+      await h.store.put(index, { keys, data: vectors(keys.length, DIM, seed++), metadata: keys.map(() => ({ group: 'g1' })) });
       upserts++;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -82,8 +56,8 @@ test('new rows get indexed while upserts of existing keys never pause', async ()
     // committed: a loaded machine's fold passes take 10–15 s each (the worker runs at idle priority),
     // which left just two samples in 24 s. Without the fix the unindexed rows only grow, however long.
     while (Date.now() - started < UPSERT_SECONDS * 1000 || (committedLate() < 2 && Date.now() - started < MAX_UPSERT_SECONDS * 1000)) {
-      const report = await runMaintenanceOnce(deps, { config, worker });
-      const stats = (await store.tableStats(index))!;
+      const report = await runMaintenanceOnce(deps, { config, worker: h.worker });
+      const stats = (await h.store.tableStats(index))!;
       const tokens = stats.indices.find((i) => i.columns[0] === 'meta_tokens')!;
       samples.push({
         at: Math.round((Date.now() - started) / 1000),
@@ -110,5 +84,5 @@ test('new rows get indexed while upserts of existing keys never pause', async ()
   expect(Math.min(...secondHalf.map((s) => s.unindexed))).toBeLessThan(KEYS / 4);
   expect(Math.min(...secondHalf.map((s) => s.tokensUnindexed))).toBeLessThan(KEYS / 4);
   // The table keeps one row per key.
-  expect((await store.tableStats(index))!.rows).toBe(KEYS);
+  expect((await h.store.tableStats(index))!.rows).toBe(KEYS);
 });

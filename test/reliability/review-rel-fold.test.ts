@@ -2,15 +2,13 @@
 // the lagging indexes). Nothing written may be lost or come back, queries must stay complete, and
 // the disk must stay bounded: each fold writes a full new index, while old versions and the index
 // files only they use are pruned by optimize() alone, whose compaction the upserts keep preempting.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LanceVectorStore } from '../../lambdas/adapters/lance/lance-store';
 import { vectorIndexOf } from '../../lambdas/adapters/lance/index-stats';
 import { DEFAULT_MAINTENANCE_CONFIG, type MaintenanceConfig } from '../../lambdas/maintenance/config';
 import { runMaintenanceOnce } from '../../lambdas/maintenance/maintenance';
-import { MaintenanceWorker } from '../../lambdas/maintenance/worker-client';
-import { bruteForce, indexRecord, memoryCatalog, putAll, recall, rows, vectors, type Rows } from '../maintenance/helpers';
+import { bruteForce, indexRecord, memoryCatalog, normalPriorityWorkerStore, putAll, recall, rows, vectors, type Rows } from '../maintenance/helpers';
 
 jest.setTimeout(480_000);
 
@@ -37,27 +35,7 @@ const config: MaintenanceConfig = {
   lockedOptimizeMaxSeconds: 30,
 };
 
-let dir: string;
-let store: LanceVectorStore;
-let worker: MaintenanceWorker;
-const savedEnv = { ...process.env };
-beforeAll(() => {
-  // The worker at normal priority: this test is about what maintenance does with the CPU it gets,
-  // within a time window. At idle priority (the default) a busy machine starves it (an optimize
-  // took 0.3 s, then 11.5 s, then over 60 s at load ~40), and the window sees nothing happen.
-  // test/reliability/fold-worker-priority and write-during-build keep the default.
-  process.env.S3V_MAINT_WORKER_SCHED = 'normal';
-  process.env.S3V_MAINT_WORKER_NICE = '0';
-  dir = mkdtempSync(join(tmpdir(), 's3v-rr-fold-'));
-  store = new LanceVectorStore({ uri: dir });
-  worker = new MaintenanceWorker(store.storage);
-});
-afterAll(async () => {
-  process.env = savedEnv;
-  await worker.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const h = normalPriorityWorkerStore('s3v-rr-fold-');
 
 function du(path: string): { files: number; bytes: number } {
   let files = 0;
@@ -86,8 +64,8 @@ function du(path: string): { files: number; bytes: number } {
 }
 
 function disk(): { indexDirs: number; indexMB: number; versions: number; totalMB: number } {
-  const table = readdirSync(dir).find((name) => name.endsWith('.lance') && !name.startsWith('_'))!;
-  const root = join(dir, table);
+  const table = readdirSync(h.dir).find((name) => name.endsWith('.lance') && !name.startsWith('_'))!;
+  const root = join(h.dir, table);
   const indices = join(root, '_indices');
   const idx = du(indices);
   return {
@@ -100,11 +78,11 @@ function disk(): { indexDirs: number; indexMB: number; versions: number; totalMB
 
 test('steady upserts: nothing lost or resurrected, queries complete, disk bounded', async () => {
   const index = indexRecord('rrfold', DIM);
-  const deps = { catalog: memoryCatalog([index]) as never, store };
+  const deps = { catalog: memoryCatalog([index]) as never, store: h.store };
   const base = rows('k', 0, KEYS, DIM, 1);
-  await putAll(store, index, base, 1000);
-  for (let i = 0; i < 2; i++) await runMaintenanceOnce(deps, { config, catchUp: true, worker });
-  expect(vectorIndexOf((await store.tableStats(index))!)!.unindexedRows).toBe(0);
+  await putAll(h.store, index, base, 1000);
+  for (let i = 0; i < 2; i++) await runMaintenanceOnce(deps, { config, catchUp: true, worker: h.worker });
+  expect(vectorIndexOf((await h.store.tableStats(index))!)!.unindexedRows).toBe(0);
   const settled = disk();
 
   // The latest value of every key, as the writer acknowledged it.
@@ -125,7 +103,7 @@ test('steady upserts: nothing lost or resurrected, queries complete, disk bounde
       const keys = [...new Set(Array.from({ length: 30 }, key))];
       const data = vectors(keys.length, DIM, seed++);
       const t0 = performance.now();
-      await store.put(index, { keys, data, metadata: keys.map(() => ({ group: 'g1' })) });
+      await h.store.put(index, { keys, data, metadata: keys.map(() => ({ group: 'g1' })) });
       latencies.push(performance.now() - t0);
       keys.forEach((k, i) => {
         latest.set(k, data.slice(i * DIM, (i + 1) * DIM));
@@ -150,7 +128,7 @@ test('steady upserts: nothing lost or resurrected, queries complete, disk bounde
     // (a 4.5 s locked optimize once left no room for two in 30 s). Without the locked optimize no
     // prune comes however long the upserts last (at most one lucky early win).
     while (elapsed() < UPSERT_SECONDS * 1000 || (prunes < 2 && elapsed() < MAX_UPSERT_SECONDS * 1000)) {
-      const report = await runMaintenanceOnce(deps, { config, worker });
+      const report = await runMaintenanceOnce(deps, { config, worker: h.worker });
       const sample = disk();
       passes.push([...report.indexes[0].actions.map((a) => `${a.kind}${a.error ? '!' : ''}${a.lockedMs === undefined ? '' : `@${Math.round(a.lockedMs)}ms`}`), `v${sample.versions}`]);
       // A prune: the versions fell by a third or more since the last pass.
@@ -171,10 +149,10 @@ test('steady upserts: nothing lost or resurrected, queries complete, disk bounde
   const peak = { versions: Math.max(...late.map((d) => d.versions)), totalMB: Math.max(...late.map((d) => d.totalMB)), indexDirs: Math.max(...late.map((d) => d.indexDirs)) };
 
   // Every key once, with its last acknowledged value.
-  const stats = (await store.tableStats(index))!;
+  const stats = (await h.store.tableStats(index))!;
   expect(stats.rows).toBe(KEYS);
   const keys = [...latest.keys()];
-  const stored = await store.get(index, keys, { data: true, metadata: false });
+  const stored = await h.store.get(index, keys, { data: true, metadata: false });
   expect(stored.length).toBe(KEYS);
   const wrong = stored.filter((v) => !Buffer.from(new Float32Array(v.data!).buffer).equals(Buffer.from(latest.get(v.key)!.buffer)));
   expect(wrong.map((v) => v.key)).toEqual([]);
@@ -185,7 +163,7 @@ test('steady upserts: nothing lost or resurrected, queries complete, disk bounde
   let total = 0;
   for (let q = 0; q < 20; q++) {
     const query = queries.slice(q * DIM, (q + 1) * DIM);
-    const hits = await store.query(index, { vector: query, topK: 10, metadata: false });
+    const hits = await h.store.query(index, { vector: query, topK: 10, metadata: false });
     total += recall(hits, bruteForce([now], DIM, query, 10));
   }
   const meanRecall = total / 20;
@@ -193,14 +171,14 @@ test('steady upserts: nothing lost or resurrected, queries complete, disk bounde
   // never upserted. (With g2 emptied by the upserts, an old recall() scored the right empty answer
   // 0: "filtered recall 0.5" in long runs; see recall-filtered-versions.test.ts.)
   let filteredTotal = 0;
-  const ann = new LanceVectorStore({ uri: dir, search: { exactFilterMaxRows: 0 } });
+  const ann = new LanceVectorStore({ uri: h.dir, search: { exactFilterMaxRows: 0 } });
   try {
     for (let q = 0; q < 10; q++) {
       const query = queries.slice(q * DIM, (q + 1) * DIM);
       for (const value of ['g1', 'g2']) {
         const filter = { op: 'eq', key: 'group', value } as const;
         const truth = bruteForce([now], DIM, query, 10, (m) => m.group === value);
-        expect((await store.query(index, { vector: query, topK: 10, filter, metadata: false })).map((h) => h.key)).toEqual(truth);
+        expect((await h.store.query(index, { vector: query, topK: 10, filter, metadata: false })).map((h) => h.key)).toEqual(truth);
         filteredTotal += recall(await ann.query(index, { vector: query, topK: 10, filter, metadata: false }), truth);
       }
     }
